@@ -1,0 +1,39 @@
+"""The Broker protocol: submit an order intent, look an order up by its client order id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from trading_pipeline.core.orders import OrderIntent, OrderStatus
+from trading_pipeline.core.positions import Fill
+
+
+class BrokerError(RuntimeError):
+    """The broker refused or could not process a request."""
+
+
+@dataclass(frozen=True)
+class BrokerOrder:
+    """The broker's view of one order, with the fills it has reported so far."""
+
+    broker_order_id: str
+    client_order_id: str
+    status: OrderStatus
+    fills: tuple[Fill, ...] = ()
+    message: str = ""
+
+
+class Broker(Protocol):
+    """Where orders go. `submit` must be safe to retry: a known client order id is not re-sent."""
+
+    name: str
+
+    def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
+        """Send an order; returns the broker's acknowledgement (and fills, if any at once)."""
+        ...
+
+    def find_order(self, client_order_id: str) -> BrokerOrder | None:
+        """The broker's record of an order sent with this client order id, or None (reconciliation)."""
+        ...

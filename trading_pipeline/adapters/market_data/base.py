@@ -1,0 +1,35 @@
+"""The MarketData protocol: daily bars and option chains as of a point in time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+import pandas as pd
+
+
+class MarketDataError(RuntimeError):
+    """A provider could not answer (unknown symbol, no data for the date, malformed answer)."""
+
+
+class MarketData(Protocol):
+    """A source of prices. Every answer is as of the given time: no look-ahead."""
+
+    name: str
+
+    def daily_bars(self, symbol: str, start: date, end: date) -> pd.DataFrame:
+        """Daily OHLCV bars for sessions in [start, end], indexed by session date (oldest first).
+
+        Columns: open, high, low, close, volume (floats). Indices such as VIX have volume 0.
+        """
+        ...
+
+    def spot(self, symbol: str, as_of: datetime) -> float:
+        """Last price of `symbol` at `as_of`."""
+        ...
+
+    def option_chain(
+        self, underlying: str, as_of: datetime, min_dte: int = 0, max_dte: int = 400
+    ) -> pd.DataFrame:
+        """Quotes of every listed contract with min_dte <= DTE <= max_dte, in core.chain.QUOTE_COLUMNS."""
+        ...

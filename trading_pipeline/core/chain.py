@@ -1,0 +1,64 @@
+"""The option-chain table every market-data provider returns, and its validation.
+
+One row per contract. `expiration` is a date (datetime64, midnight); `quote_time` is UTC-aware;
+`right` is "C" or "P"; prices are floats here (analytics), decimals only in the ledger.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+QUOTE_COLUMNS: tuple[str, ...] = (
+    "occ_symbol",
+    "underlying",
+    "expiration",
+    "strike",
+    "right",
+    "bid",
+    "ask",
+    "bid_size",
+    "ask_size",
+    "volume",
+    "open_interest",
+    "underlying_price",
+    "quote_time",
+)
+
+#: Columns the option_chains asset adds: mid price, time to expiry, solved IV and BSM greeks.
+ENRICHED_COLUMNS: tuple[str, ...] = ("mid", "dte", "t_years", "iv", "delta", "gamma", "vega", "theta")
+
+_NUMERIC = ("strike", "bid", "ask", "bid_size", "ask_size", "volume", "open_interest", "underlying_price")
+
+
+class ChainSchemaError(ValueError):
+    """A chain that misses columns or carries malformed values; the message names field and value."""
+
+
+def validate_chain_schema(chain: pd.DataFrame) -> None:
+    """Reject a chain whose columns or values are malformed, naming the first bad field and value.
+
+    Crossed or stale quotes are data-quality questions for the asset checks, not schema errors.
+    """
+    missing = [c for c in QUOTE_COLUMNS if c not in chain.columns]
+    if missing:
+        raise ChainSchemaError(f"option chain is missing columns {missing}")
+    for column in _NUMERIC:
+        values = pd.to_numeric(chain[column], errors="coerce")
+        bad = chain.loc[values.isna() | ~np.isfinite(values.astype(float)), column]
+        if not bad.empty:
+            row = bad.index[0]
+            raise ChainSchemaError(
+                f"option chain field {column!r} has non-numeric value {chain.at[row, column]!r} "
+                f"for {chain.at[row, 'occ_symbol']!r}"
+            )
+        negative = chain.loc[values < 0, column]
+        if not negative.empty:
+            row = negative.index[0]
+            raise ChainSchemaError(
+                f"option chain field {column!r} has negative value {negative.iloc[0]!r} "
+                f"for {chain.at[row, 'occ_symbol']!r}"
+            )
+    bad_right = chain.loc[~chain["right"].isin(["C", "P"]), "right"]
+    if not bad_right.empty:
+        raise ChainSchemaError(f"option chain field 'right' has value {bad_right.iloc[0]!r}; expected C or P")

@@ -1,0 +1,75 @@
+"""Paper fill model: each leg fills at mid plus a fraction of the half-spread toward the natural side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from trading_pipeline.core.instruments import Leg, Side, to_money
+from trading_pipeline.core.pnl import structure_value
+
+
+@dataclass(frozen=True)
+class LegQuote:
+    """Bid and ask of one contract at fill time."""
+
+    bid: Decimal
+    ask: Decimal
+
+    def __post_init__(self) -> None:
+        bid, ask = Decimal(str(self.bid)), Decimal(str(self.ask))
+        if bid < 0 or ask <= 0 or bid > ask:
+            raise ValueError(f"quote must satisfy 0 <= bid <= ask and ask > 0, got bid={bid} ask={ask}")
+        object.__setattr__(self, "bid", bid)
+        object.__setattr__(self, "ask", ask)
+
+
+@dataclass(frozen=True)
+class FillModel:
+    """Slippage is the fraction (0 = mid, 1 = natural) of the half-spread paid on each leg."""
+
+    slippage_fraction: Decimal = Decimal("0.25")
+    commission_per_contract: Decimal = Decimal("0.65")
+
+    def __post_init__(self) -> None:
+        if not Decimal(0) <= Decimal(self.slippage_fraction) <= Decimal(1):
+            raise ValueError(f"slippage_fraction must be within [0, 1], got {self.slippage_fraction}")
+        if Decimal(self.commission_per_contract) < 0:
+            raise ValueError(f"commission_per_contract must be >= 0, got {self.commission_per_contract}")
+
+    def leg_price(self, side: Side, quote: LegQuote) -> Decimal:
+        """Fill price of one leg: buys pay above mid, sells receive below mid."""
+        mid = (quote.bid + quote.ask) / 2
+        half_spread = (quote.ask - quote.bid) / 2
+        return to_money(mid + side.sign * Decimal(self.slippage_fraction) * half_spread)
+
+    def commission(self, legs: tuple[Leg, ...], quantity: int) -> Decimal:
+        """Total commission for `quantity` structure units."""
+        contracts = sum(leg.ratio for leg in legs) * quantity
+        return to_money(Decimal(self.commission_per_contract) * contracts)
+
+
+@dataclass(frozen=True)
+class StructureFill:
+    """Result of filling a structure: per-leg prices, signed net value per unit and commission."""
+
+    leg_prices: tuple[Decimal, ...]
+    net_value: Decimal
+    commission: Decimal
+
+
+def fill_structure(
+    model: FillModel, legs: tuple[Leg, ...], quotes: tuple[LegQuote, ...], quantity: int
+) -> StructureFill:
+    """Fill every leg with the model and report the signed net value (negative for a credit)."""
+    prices = tuple(model.leg_price(leg.side, q) for leg, q in zip(legs, quotes, strict=True))
+    return StructureFill(
+        leg_prices=prices,
+        net_value=to_money(structure_value(legs, prices)),
+        commission=model.commission(legs, quantity),
+    )
+
+
+def limit_is_marketable(limit_price: Decimal, net_value: Decimal) -> bool:
+    """A limit (signed net value, + debit / - credit) fills if the fill costs no more than it."""
+    return net_value <= limit_price

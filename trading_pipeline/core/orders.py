@@ -1,0 +1,104 @@
+"""Order intents, their deterministic client order ids and the order state machine."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from trading_pipeline.core.instruments import Leg, to_money
+
+CLIENT_ORDER_ID_PREFIX = "tp-"
+
+
+class PositionEffect(StrEnum):
+    """Whether an order opens a new position or closes an existing one."""
+
+    OPEN = "OPEN"
+    CLOSE = "CLOSE"
+
+
+class OrderStatus(StrEnum):
+    """Lifecycle of an order: recorded as an intent before the broker is ever called."""
+
+    NEW = "NEW"  # intent recorded in the ledger, not yet acknowledged by the broker
+    SUBMITTED = "SUBMITTED"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
+
+
+_ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.NEW: frozenset(
+        {OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.REJECTED,
+         OrderStatus.CANCELLED}
+    ),
+    OrderStatus.SUBMITTED: frozenset(
+        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
+    ),
+    OrderStatus.PARTIALLY_FILLED: frozenset(
+        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED}
+    ),
+}
+
+
+class InvalidTransitionError(ValueError):
+    """An order status change the state machine does not allow."""
+
+
+def transition(current: OrderStatus, new: OrderStatus) -> OrderStatus:
+    """Validate an order status change; staying in the same status is always allowed."""
+    if new == current or new in _ALLOWED_TRANSITIONS.get(current, frozenset()):
+        return new
+    raise InvalidTransitionError(f"order status cannot go from {current} to {new}")
+
+
+def make_client_order_id(
+    strategy: str, session: date, decision_key: str, legs: tuple[Leg, ...], effect: PositionEffect
+) -> str:
+    """Deterministic id for one decision: the same inputs always give the same id (rerun-safe)."""
+    leg_text = ",".join(f"{leg.side.value}:{leg.ratio}:{leg.contract.occ_symbol}" for leg in legs)
+    text = f"{strategy}|{session.isoformat()}|{decision_key}|{effect.value}|{leg_text}"
+    return CLIENT_ORDER_ID_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """What we intend to send to a broker, recorded in the ledger before any broker call.
+
+    `limit_price` is the signed net price per structure unit: positive is a debit paid,
+    negative is a credit received (a short strangle sold for 2.40 has limit_price -2.40).
+    """
+
+    client_order_id: str
+    strategy: str
+    session: date
+    decision_time: datetime
+    underlying: str
+    legs: tuple[Leg, ...]
+    quantity: int
+    limit_price: Decimal
+    effect: PositionEffect
+    position_id: str | None = None
+    reason: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.quantity < 1:
+            raise ValueError(f"quantity must be >= 1, got {self.quantity}")
+        if not self.legs:
+            raise ValueError("an order intent needs at least one leg")
+        if self.decision_time.tzinfo is None:
+            raise ValueError("decision_time must be timezone-aware")
+        object.__setattr__(self, "limit_price", to_money(self.limit_price))
+
+    @property
+    def is_credit(self) -> bool:
+        return self.limit_price < 0
