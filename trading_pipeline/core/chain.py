@@ -6,8 +6,13 @@ One row per contract. `expiration` is a date (datetime64, midnight); `quote_time
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
+
+from trading_pipeline.core.calendar import ET, EXPIRY_TIME_ET, SECONDS_PER_YEAR
+from trading_pipeline.core.pricing import bsm_greeks, implied_vol
 
 QUOTE_COLUMNS: tuple[str, ...] = (
     "occ_symbol",
@@ -62,3 +67,29 @@ def validate_chain_schema(chain: pd.DataFrame) -> None:
     bad_right = chain.loc[~chain["right"].isin(["C", "P"]), "right"]
     if not bad_right.empty:
         raise ChainSchemaError(f"option chain field 'right' has value {bad_right.iloc[0]!r}; expected C or P")
+
+
+def enrich_chain(
+    quotes: pd.DataFrame, now: datetime, rate: float, dividend_yields: dict[str, float]
+) -> pd.DataFrame:
+    """Add mid, DTE, time to expiry, IV solved from the mid, and BSM greeks at that IV."""
+    chain = quotes.copy()
+    expirations = pd.to_datetime(chain["expiration"])
+    chain["mid"] = (chain["bid"] + chain["ask"]) / 2
+    chain["dte"] = (expirations - pd.Timestamp(now.astimezone(ET).date())).dt.days
+    expiry_utc = (
+        (expirations + pd.Timedelta(hours=EXPIRY_TIME_ET.hour)).dt.tz_localize(ET).dt.tz_convert("UTC")
+    )
+    chain["t_years"] = (expiry_utc - pd.Timestamp(now)).dt.total_seconds() / SECONDS_PER_YEAR
+    div = chain["underlying"].map(dividend_yields).fillna(0.0).to_numpy()
+    is_call = (chain["right"] == "C").to_numpy()
+    spot = chain["underlying_price"].to_numpy(dtype=float)
+    strike = chain["strike"].to_numpy(dtype=float)
+    t = chain["t_years"].to_numpy(dtype=float)
+    iv = implied_vol(chain["mid"].to_numpy(dtype=float), spot, strike, t, rate, div, is_call)
+    greeks = bsm_greeks(spot, strike, t, rate, div, np.nan_to_num(iv, nan=0.0), is_call)
+    chain["iv"] = iv
+    solved = ~np.isnan(iv)
+    for name in ("delta", "gamma", "vega", "theta"):
+        chain[name] = np.where(solved, getattr(greeks, name), np.nan)
+    return chain

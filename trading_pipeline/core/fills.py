@@ -24,6 +24,19 @@ class LegQuote:
         object.__setattr__(self, "ask", ask)
 
 
+def price_toward_natural(side: Side, quote: LegQuote, fraction: Decimal) -> Decimal:
+    """Mid moved `fraction` of the half-spread toward the natural side (0 = mid, 1 = bid/ask)."""
+    mid = (quote.bid + quote.ask) / 2
+    half_spread = (quote.ask - quote.bid) / 2
+    return to_money(mid + side.sign * Decimal(fraction) * half_spread)
+
+
+def structure_price(legs: tuple[Leg, ...], quotes: tuple[LegQuote, ...], fraction: Decimal) -> Decimal:
+    """Signed net value of a structure priced `fraction` of the way from mid to natural."""
+    prices = [price_toward_natural(leg.side, q, fraction) for leg, q in zip(legs, quotes, strict=True)]
+    return to_money(structure_value(legs, prices))
+
+
 @dataclass(frozen=True)
 class FillModel:
     """Slippage is the fraction (0 = mid, 1 = natural) of the half-spread paid on each leg."""
@@ -39,9 +52,7 @@ class FillModel:
 
     def leg_price(self, side: Side, quote: LegQuote) -> Decimal:
         """Fill price of one leg: buys pay above mid, sells receive below mid."""
-        mid = (quote.bid + quote.ask) / 2
-        half_spread = (quote.ask - quote.bid) / 2
-        return to_money(mid + side.sign * Decimal(self.slippage_fraction) * half_spread)
+        return price_toward_natural(side, quote, Decimal(self.slippage_fraction))
 
     def commission(self, legs: tuple[Leg, ...], quantity: int) -> Decimal:
         """Total commission for `quantity` structure units."""

@@ -106,10 +106,12 @@ class OptionContract:
             expiration = date(2000 + int(raw[:2]), int(raw[2:4]), int(raw[4:6]))
         except ValueError as exc:
             raise OccSymbolError(f"bad expiration {match['date']!r} in {symbol!r}") from exc
-        strike = Decimal(int(match["strike"])) / 1000
+        # Exact thousandths without exponent notation (normalize() would turn 200 into 2E+2).
+        strike = Decimal(int(match["strike"])).scaleb(-3)
+        strike = strike.quantize(Decimal(1)) if strike == strike.to_integral_value() else strike.normalize()
         if strike <= 0:
             raise OccSymbolError(f"strike must be positive in {symbol!r}")
-        return cls(match["root"], expiration, strike.normalize(), Right(match["right"]))
+        return cls(match["root"], expiration, strike, Right(match["right"]))
 
 
 def parse_occ_symbol(symbol: str) -> OptionContract:

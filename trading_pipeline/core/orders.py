@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,8 +38,13 @@ class OrderStatus(StrEnum):
 
 _ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.NEW: frozenset(
-        {OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.REJECTED,
-         OrderStatus.CANCELLED}
+        {
+            OrderStatus.SUBMITTED,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.REJECTED,
+            OrderStatus.CANCELLED,
+        }
     ),
     OrderStatus.SUBMITTED: frozenset(
         {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
@@ -64,8 +70,9 @@ def make_client_order_id(
     strategy: str, session: date, decision_key: str, legs: tuple[Leg, ...], effect: PositionEffect
 ) -> str:
     """Deterministic id for one decision: the same inputs always give the same id (rerun-safe)."""
-    leg_text = ",".join(f"{leg.side.value}:{leg.ratio}:{leg.contract.occ_symbol}" for leg in legs)
-    text = f"{strategy}|{session.isoformat()}|{decision_key}|{effect.value}|{leg_text}"
+    leg_fields = [[leg.side.value, leg.ratio, leg.contract.occ_symbol] for leg in legs]
+    # JSON keeps field boundaries unambiguous: a "|" inside a strategy or key cannot collide.
+    text = json.dumps([strategy, session.isoformat(), decision_key, effect.value, leg_fields])
     return CLIENT_ORDER_ID_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

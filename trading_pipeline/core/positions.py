@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from trading_pipeline.core.instruments import Leg, contract_multiplier, to_money
 from trading_pipeline.core.orders import OrderIntent, PositionEffect
 from trading_pipeline.core.pnl import structure_pnl
+
+#: Average entry values keep 4 decimals, the precision the ledger stores money with.
+ENTRY_VALUE_QUANTUM = Decimal("0.0001")
 
 
 class PositionStatus(StrEnum):
@@ -102,8 +105,16 @@ def open_position(intent: OrderIntent, fill: Fill) -> Position:
 
 def add_to_position(position: Position, fill: Fill) -> Position:
     """A further fill of the same opening order: size-weighted average entry value."""
+    if position.status is PositionStatus.CLOSED:
+        raise FillMismatchError(f"position {position.position_id} is already closed")
+    if fill.client_order_id != position.position_id:
+        raise FillMismatchError(
+            f"fill {fill.fill_id} of order {fill.client_order_id} does not belong to opening order"
+            f" {position.position_id}"
+        )
     total = position.quantity + fill.quantity
     average = (position.entry_value * position.quantity + fill.net_value * fill.quantity) / total
+    average = average.quantize(ENTRY_VALUE_QUANTUM, rounding=ROUND_HALF_UP)
     return replace(position, quantity=total, entry_value=average, fees=position.fees + fill.commission)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 MIN_VOL = 1e-4
@@ -48,17 +48,15 @@ def bsm_price(
 ) -> NDArray[np.float64]:
     """European option price; at or past expiry (t <= 0) it is the intrinsic value."""
     s, k, tt, r, q, v, c = _arrays(spot, strike, t, rate, div_yield, vol, is_call)
-    call = c.astype(bool)
-    intrinsic = np.where(call, np.maximum(s - k, 0.0), np.maximum(k - s, 0.0))
+    sign = np.where(c.astype(bool), 1.0, -1.0)  # call: S N(d1) - K N(d2); put: K N(-d2) - S N(-d1)
     live = tt > 0
     t_safe = np.where(live, tt, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         d1, d2 = _d1_d2(s, k, t_safe, r, q, np.maximum(v, 1e-12))
     disc_s = s * np.exp(-q * t_safe)
     disc_k = k * np.exp(-r * t_safe)
-    call_px = disc_s * ndtr(d1) - disc_k * ndtr(d2)
-    put_px = disc_k * ndtr(-d2) - disc_s * ndtr(-d1)
-    return np.where(live, np.where(call, call_px, put_px), intrinsic)
+    live_px = sign * (disc_s * ndtr(sign * d1) - disc_k * ndtr(sign * d2))
+    return np.where(live, live_px, np.maximum(sign * (s - k), 0.0))
 
 
 @dataclass(frozen=True)
@@ -124,38 +122,112 @@ def implied_vol(
     tol: float = 1e-10,
     max_iter: int = 100,
 ) -> NDArray[np.float64]:
-    """Implied volatility by safeguarded Newton (bisection fallback); NaN where no vol fits.
+    """Implied volatility in [MIN_VOL, MAX_VOL] by bracketed Halley steps; NaN where no vol fits.
 
-    Prices outside the no-arbitrage bounds (below discounted intrinsic or above the forward bound)
-    and expired options return NaN, so callers can tell "unsolvable" from a real number.
+    Prices outside the no-arbitrage bounds (at or below discounted intrinsic, at or above the
+    forward bound), expired options and prices that need a vol outside the range return NaN.
+    A solved vol reprices the option to within `tol` (absolute, in price units).
     """
     p, s, k, tt, r, q, c = _arrays(price, spot, strike, t, rate, div_yield, is_call)
     call = c.astype(bool)
-    t_safe = np.where(tt > 0, tt, 1.0)
-    disc_s = s * np.exp(-q * t_safe)
-    disc_k = k * np.exp(-r * t_safe)
-    lower = np.where(call, np.maximum(disc_s - disc_k, 0.0), np.maximum(disc_k - disc_s, 0.0))
-    upper = np.where(call, disc_s, disc_k)
-    solvable = (tt > 0) & np.isfinite(p) & (p > lower) & (p < upper)
+    out = np.full(p.shape, np.nan)
+    with np.errstate(all="ignore"):
+        t_safe = np.where(tt > 0, tt, 1.0)
+        disc_s = s * np.exp(-q * t_safe)
+        disc_k = k * np.exp(-r * t_safe)
+        lower = np.where(call, np.maximum(disc_s - disc_k, 0.0), np.maximum(disc_k - disc_s, 0.0))
+        upper = np.where(call, disc_s, disc_k)
+        solvable = (tt > 0) & (s > 0) & (k > 0) & np.isfinite(p) & (p > lower) & (p < upper)
+        p, tt, disc_s, disc_k, lower = (a[solvable] for a in (p, tt, disc_s, disc_k, lower))
+        # Normalised Black problem for the out-of-the-money twin (put-call parity): the time
+        # value `beta` of an OTM call with log-moneyness h <= 0, solved for x = vol * sqrt(t).
+        scale = np.sqrt(disc_s * disc_k)
+        h = -np.abs(np.log(disc_s / disc_k))
+        beta = (p - lower) / scale
+        sqrt_t = np.sqrt(tt)
+        x_inflection = np.sqrt(-2.0 * h)
+        upper_branch = beta >= _otm_value(h, x_inflection)
+        start = np.where(
+            upper_branch,
+            np.maximum(x_inflection, 2.0 * ndtri(0.5 * (beta + 1.0))),  # ATM value is an upper bound
+            np.minimum(x_inflection, -h / np.sqrt(-2.0 * np.log(beta))),
+        )
+        lo, hi = MIN_VOL * sqrt_t, MAX_VOL * sqrt_t
+        x = np.full(p.shape, np.nan)
+        for branch in (True, False):
+            m = upper_branch == branch
+            x[m] = _solve_normalised(
+                h[m],
+                beta[m],
+                np.clip(start[m], lo[m], hi[m]),
+                lo[m],
+                hi[m],
+                np.maximum(tol, 1e-15 * p[m]) / scale[m],
+                branch,
+                max_iter,
+            )
+        out[solvable] = x / sqrt_t
+    return out
 
-    lo = np.full_like(p, MIN_VOL)
-    hi = np.full_like(p, MAX_VOL)
-    # Brenner-Subrahmanyam style start, clipped into the bracket.
-    vol = np.clip(np.sqrt(2.0 * np.pi / t_safe) * p / np.maximum(s, 1e-12), 0.05, 2.0)
-    active = solvable.copy()
+
+def _otm_value(h: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Normalised OTM call value at log-moneyness h <= 0 and total vol x (0 where x is 0)."""
+    with np.errstate(all="ignore"):
+        value = np.exp(0.5 * h) * ndtr(h / x + 0.5 * x) - np.exp(-0.5 * h) * ndtr(h / x - 0.5 * x)
+    return np.where(x > 0, value, 0.0)
+
+
+def _solve_normalised(
+    h: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    x: NDArray[np.float64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    tol: NDArray[np.float64],
+    upper_branch: bool,
+    max_iter: int,
+) -> NDArray[np.float64]:
+    """Halley iterations on a well-conditioned objective, only over unconverged options.
+
+    Below the inflection point the objective is 1/ln(value); above it ln(max value - value), the
+    two transformations that make the normalised Black price nearly linear in total vol.
+    """
+    e_pos, e_neg = np.exp(0.5 * h), np.exp(-0.5 * h)
+    target = np.log(e_pos - beta) if upper_branch else 1.0 / np.log(beta)
+    lo, hi = lo.copy(), hi.copy()
+    result = np.full(h.shape, np.nan)
+    active = np.arange(h.size)
     for _ in range(max_iter):
-        if not active.any():
+        if active.size == 0:
             break
-        model = bsm_price(s, k, t_safe, r, q, vol, call)
-        diff = model - p
-        lo = np.where(active & (diff < 0), vol, lo)
-        hi = np.where(active & (diff > 0), vol, hi)
-        vega = bsm_greeks(s, k, t_safe, r, q, vol, call).vega
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = vol - diff / vega
-        inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
-        step = np.where(inside, newton, 0.5 * (lo + hi))
-        converged = np.abs(diff) < tol * np.maximum(1.0, p)
-        vol = np.where(active & ~converged, step, vol)
-        active &= ~converged & ((hi - lo) > 1e-14)
-    return np.where(solvable, vol, np.nan)
+        ha, ea, ena = h[active], e_pos[active], e_neg[active]
+        d1 = ha / x + 0.5 * x
+        d2 = d1 - x
+        vega = np.exp(-0.5 * d1 * d1 + 0.5 * ha) / _SQRT_2PI
+        vega_x = vega * (ha * ha / (x * x * x) - 0.25 * x)
+        if upper_branch:
+            gap = ea * ndtr(-d1) + ena * ndtr(d2)  # max value - value, without cancellation
+            diff = (ea - gap) - beta[active]
+            g1 = -vega / gap
+            f, f1, f2 = np.log(gap) - target[active], g1, -vega_x / gap - g1 * g1
+        else:
+            value = ea * ndtr(d1) - ena * ndtr(d2)
+            diff = value - beta[active]
+            g1 = vega / value
+            ln_v = np.log(value)
+            ln_v2 = ln_v * ln_v
+            f = 1.0 / ln_v - target[active]
+            f1 = -g1 / ln_v2
+            f2 = (g1 * g1 - vega_x / value) / ln_v2 + 2.0 * g1 * g1 / (ln_v2 * ln_v)
+        converged = np.abs(diff) <= tol[active]
+        lo_a = np.where(diff < 0, x, lo[active])
+        hi_a = np.where(diff > 0, x, hi[active])
+        lo[active], hi[active] = lo_a, hi_a
+        newton = f / f1
+        halley = 1.0 - 0.5 * newton * f2 / f1
+        step = x - np.where(halley > 0.5, newton / halley, newton)
+        step = np.where(np.isfinite(step) & (step > lo_a) & (step < hi_a), step, 0.5 * (lo_a + hi_a))
+        result[active[converged]] = x[converged]
+        keep = ~converged & (hi_a - lo_a > 1e-15 * hi_a)
+        active, x = active[keep], step[keep]
+    return result

@@ -19,6 +19,14 @@ class Ledger(Protocol):
         """Insert a decision once; returns False if its decision_id was already recorded."""
         ...
 
+    def decision(self, decision_id: str) -> Decision | None:
+        """The recorded decision with this id (a rerun replays it instead of deciding again)."""
+        ...
+
+    def decisions(self, session: date) -> list[Decision]:
+        """The decisions of one session in the order they were recorded."""
+        ...
+
     def record_intent(self, intent: OrderIntent) -> tuple[OrderStatus, bool]:
         """Insert an intent before any broker call; returns (current status, newly created)."""
         ...
@@ -32,7 +40,11 @@ class Ledger(Protocol):
         ...
 
     def record_order_update(
-        self, client_order_id: str, broker_order_id: str, status: OrderStatus, at: datetime,
+        self,
+        client_order_id: str,
+        broker_order_id: str,
+        status: OrderStatus,
+        at: datetime,
         message: str = "",
     ) -> None:
         """Record the broker's view of an order (validated by the order state machine)."""
@@ -50,6 +62,10 @@ class Ledger(Protocol):
         """Upsert the marks of a session (one per position and session)."""
         ...
 
+    def latest_marks(self) -> list[PositionMark]:
+        """The most recent mark of every open position."""
+        ...
+
     def iv_observations(self, underlying: str, start: date, end: date) -> dict[date, float]:
         """Stored 30-day ATM implied vols per session."""
         ...
@@ -59,5 +75,5 @@ class Ledger(Protocol):
         ...
 
     def snapshot(self) -> dict[str, pd.DataFrame]:
-        """Every ledger table as a DataFrame, for analytics (money as strings to keep decimals)."""
+        """Every ledger table as a DataFrame, for analytics (money as Decimal objects)."""
         ...

@@ -1,0 +1,354 @@
+"""SqlLedger: the Ledger protocol on SQLAlchemy Core, idempotent and race-safe on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import JSON, Connection, Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from trading_pipeline.adapters.ledger import rows, schema
+from trading_pipeline.adapters.ledger.engine import WRITE_OPTION, create_ledger_engine, dumps_json
+from trading_pipeline.adapters.ledger.migrate import upgrade
+from trading_pipeline.core.decisions import Decision
+from trading_pipeline.core.orders import (
+    InvalidTransitionError,
+    OrderIntent,
+    OrderStatus,
+    PositionEffect,
+    transition,
+)
+from trading_pipeline.core.positions import (
+    Fill,
+    FillMismatchError,
+    Position,
+    PositionMark,
+    PositionStatus,
+    add_to_position,
+    open_position,
+    reduce_position,
+)
+
+
+class UnknownOrderError(LookupError):
+    """A fill or order update names a client order id the ledger never recorded."""
+
+
+def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT with ON CONFLICT support in the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _insert_once(conn: Connection, table: Table, values: dict[str, Any], unique: str) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: True when the row is new; race-safe across processes."""
+    stmt = _insert(conn, table).values(values).on_conflict_do_nothing(index_elements=[unique])
+    return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
+
+
+class SqlLedger:
+    """The ledger on a SQLAlchemy URL (SQLite file or `postgresql+psycopg://`); tables come from migrate."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = create_ledger_engine(url)
+        # Writes lock SQLite at BEGIN (the busy timeout then applies); reads stay deferred.
+        self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+
+    @classmethod
+    def open(cls, url: str) -> SqlLedger:
+        """Migrate the database to the latest schema, then return a ledger on it."""
+        upgrade(url)
+        return cls(url)
+
+    def dispose(self) -> None:
+        """Close every pooled connection (call before the process or test ends)."""
+        self._engine.dispose()
+
+    # decisions and intents
+
+    def record_decision(self, decision: Decision) -> bool:
+        """Insert a decision once; returns False if its decision_id was already recorded."""
+        with self._writer.begin() as conn:
+            return _insert_once(conn, schema.decisions, rows.decision_row(decision), "decision_id")
+
+    def decision(self, decision_id: str) -> Decision | None:
+        """The recorded decision with this id, or None."""
+        query = select(schema.decisions).where(schema.decisions.c.decision_id == decision_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).mappings().one_or_none()
+        return None if row is None else rows.decision_from_row(row)
+
+    def decisions(self, session: date) -> list[Decision]:
+        """The decisions of one session in the order they were recorded."""
+        table = schema.decisions
+        query = select(table).where(table.c.session == session).order_by(table.c.id)
+        with self._engine.connect() as conn:
+            return [rows.decision_from_row(row) for row in conn.execute(query).mappings()]
+
+    def record_intent(self, intent: OrderIntent) -> tuple[OrderStatus, bool]:
+        """Insert an intent before any broker call; returns (current status, newly created)."""
+        now = datetime.now(UTC)
+        values = {**rows.intent_row(intent), "status": OrderStatus.NEW.value}
+        values |= {"created_at": now, "updated_at": now}
+        with self._writer.begin() as conn:
+            if _insert_once(conn, schema.order_intents, values, "client_order_id"):
+                return OrderStatus.NEW, True
+            return self._intent_status(conn, intent.client_order_id), False
+
+    def intent(self, client_order_id: str) -> tuple[OrderIntent, OrderStatus] | None:
+        """The stored intent and its status, or None."""
+        query = select(schema.order_intents).where(schema.order_intents.c.client_order_id == client_order_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).mappings().one_or_none()
+        return None if row is None else rows.intent_from_row(row)
+
+    def intents(self, session: date | None = None) -> list[tuple[OrderIntent, OrderStatus]]:
+        """Stored intents (optionally of one session) in creation order."""
+        query = select(schema.order_intents).order_by(schema.order_intents.c.id)
+        if session is not None:
+            query = query.where(schema.order_intents.c.session == session)
+        with self._engine.connect() as conn:
+            return [rows.intent_from_row(row) for row in conn.execute(query).mappings()]
+
+    # orders and fills
+
+    def record_order_update(
+        self,
+        client_order_id: str,
+        broker_order_id: str,
+        status: OrderStatus,
+        at: datetime,
+        message: str = "",
+    ) -> None:
+        """Record the broker's view of an order; a status change is validated and appended to events."""
+        with self._writer.begin() as conn:
+            current = self._intent_status(conn, client_order_id, lock=True)
+            try:
+                new = transition(current, OrderStatus(status))
+            except InvalidTransitionError as exc:
+                raise InvalidTransitionError(f"order {client_order_id}: {exc}") from exc
+            values = {
+                "client_order_id": client_order_id,
+                "broker_order_id": broker_order_id,
+                "status": new.value,
+                "filled_quantity": 0,
+                "updated_at": at,
+                "message": message,
+            }
+            stmt = _insert(conn, schema.orders).values(values)
+            changed = {
+                key: stmt.excluded[key] for key in ("broker_order_id", "status", "updated_at", "message")
+            }
+            conn.execute(stmt.on_conflict_do_update(index_elements=["client_order_id"], set_=changed))
+            conn.execute(
+                update(schema.order_intents)
+                .where(schema.order_intents.c.client_order_id == client_order_id)
+                .values(status=new.value, updated_at=at)
+            )
+            if new != current:
+                conn.execute(
+                    schema.order_events.insert().values(
+                        client_order_id=client_order_id,
+                        broker_order_id=broker_order_id,
+                        previous_status=current.value,
+                        status=new.value,
+                        at=at,
+                        message=message,
+                    )
+                )
+
+    def record_fill(self, fill: Fill) -> bool:
+        """Store a fill once (unique fill_id) and apply it to its position in the same transaction."""
+        with self._writer.begin() as conn:
+            intent, status = self._locked_intent(conn, fill.client_order_id)
+            if not _insert_once(conn, schema.fills, rows.fill_row(fill), "fill_id"):
+                return False
+            self._count_fill(conn, intent, status, fill)
+            if intent.effect is PositionEffect.OPEN:
+                self._open_or_add(conn, intent, fill)
+            else:
+                self._reduce(conn, intent, fill)
+            return True
+
+    def _count_fill(self, conn: Connection, intent: OrderIntent, status: OrderStatus, fill: Fill) -> None:
+        """Add the fill to the order's filled quantity, refusing fills beyond the intent's size."""
+        table = schema.orders
+        stmt = _insert(conn, table).values(
+            client_order_id=intent.client_order_id,
+            broker_order_id=fill.broker_order_id,
+            status=status.value,
+            filled_quantity=fill.quantity,
+            updated_at=fill.filled_at,
+            message="",
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["client_order_id"],
+            set_={"filled_quantity": table.c.filled_quantity + stmt.excluded.filled_quantity},
+        ).returning(table.c.filled_quantity)
+        filled = conn.execute(stmt).scalar_one()
+        if filled > intent.quantity:
+            raise FillMismatchError(
+                f"fill {fill.fill_id} brings order {intent.client_order_id} to {filled} filled, "
+                f"above its quantity {intent.quantity}"
+            )
+
+    def _open_or_add(self, conn: Connection, intent: OrderIntent, fill: Fill) -> None:
+        current = self._position(conn, intent.client_order_id)
+        if current is None:
+            conn.execute(schema.positions.insert().values(rows.position_row(open_position(intent, fill))))
+        else:
+            self._save_position(conn, add_to_position(current, fill))
+
+    def _reduce(self, conn: Connection, intent: OrderIntent, fill: Fill) -> None:
+        position = None if intent.position_id is None else self._position(conn, intent.position_id)
+        if position is None:
+            raise FillMismatchError(
+                f"closing order {intent.client_order_id} names no recorded position "
+                f"(position_id={intent.position_id!r})"
+            )
+        self._save_position(conn, reduce_position(position, fill))
+
+    # positions, marks and implied vol
+
+    def positions(self, open_only: bool = True) -> list[Position]:
+        """Structure-level positions, oldest first."""
+        table = schema.positions
+        query = select(table).order_by(table.c.opened_at, table.c.position_id)
+        if open_only:
+            query = query.where(table.c.status == PositionStatus.OPEN.value)
+        with self._engine.connect() as conn:
+            return [rows.position_from_row(row) for row in conn.execute(query).mappings()]
+
+    def record_marks(self, session: date, marks: list[PositionMark]) -> None:
+        """Upsert the marks of a session (one per position and session)."""
+        if not marks:
+            return
+        values = [
+            {
+                "session": session,
+                "position_id": mark.position_id,
+                "marked_at": mark.marked_at,
+                "mark_value": mark.mark_value,
+                "unrealized_pnl": mark.unrealized_pnl,
+                "delta": mark.delta,
+                "gamma": mark.gamma,
+                "vega": mark.vega,
+                "theta": mark.theta,
+            }
+            for mark in marks
+        ]
+        with self._writer.begin() as conn:
+            stmt = _insert(conn, schema.position_marks).values(values)
+            refreshed = ("marked_at", "mark_value", "unrealized_pnl", "delta", "gamma", "vega", "theta")
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["session", "position_id"],
+                    set_={key: stmt.excluded[key] for key in refreshed},
+                )
+            )
+
+    def latest_marks(self) -> list[PositionMark]:
+        """The most recent mark of every open position."""
+        marks, positions_ = schema.position_marks, schema.positions
+        latest = (
+            select(marks.c.position_id, func.max(marks.c.session).label("session"))
+            .group_by(marks.c.position_id)
+            .subquery()
+        )
+        query = (
+            select(marks)
+            .join(
+                latest, (latest.c.position_id == marks.c.position_id) & (latest.c.session == marks.c.session)
+            )
+            .join(positions_, positions_.c.position_id == marks.c.position_id)
+            .where(positions_.c.status == PositionStatus.OPEN.value)
+            .order_by(marks.c.position_id)
+        )
+        with self._engine.connect() as conn:
+            return [rows.mark_from_row(row) for row in conn.execute(query).mappings()]
+
+    def iv_observations(self, underlying: str, start: date, end: date) -> dict[date, float]:
+        """Stored 30-day ATM implied vols per session, `start` and `end` included."""
+        table = schema.iv_observations
+        query = (
+            select(table.c.session, table.c.atm_iv_30d)
+            .where(table.c.underlying == underlying, table.c.session.between(start, end))
+            .order_by(table.c.session)
+        )
+        with self._engine.connect() as conn:
+            return {session: iv for session, iv in conn.execute(query)}
+
+    def record_iv_observations(self, underlying: str, values: dict[date, float], source: str) -> None:
+        """Upsert 30-day ATM implied vols per session."""
+        if not values:
+            return
+        now = datetime.now(UTC)
+        rows_ = [
+            {
+                "underlying": underlying,
+                "session": session,
+                "atm_iv_30d": float(iv),
+                "source": source,
+                "recorded_at": now,
+            }
+            for session, iv in values.items()
+        ]
+        with self._writer.begin() as conn:
+            stmt = _insert(conn, schema.iv_observations).values(rows_)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["underlying", "session"],
+                    set_={key: stmt.excluded[key] for key in ("atm_iv_30d", "source", "recorded_at")},
+                )
+            )
+
+    def snapshot(self) -> dict[str, pd.DataFrame]:
+        """Every ledger table as a DataFrame: money as Decimal objects, JSON columns as JSON text."""
+        with self._engine.connect() as conn:
+            return {
+                table.name: _frame(table, conn.execute(select(table).order_by(*table.primary_key)).mappings())
+                for table in schema.metadata.sorted_tables
+            }
+
+    # helpers inside a transaction
+
+    def _intent_status(self, conn: Connection, client_order_id: str, lock: bool = False) -> OrderStatus:
+        query = select(schema.order_intents.c.status).where(
+            schema.order_intents.c.client_order_id == client_order_id
+        )
+        status = conn.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+        if status is None:
+            raise UnknownOrderError(f"no order intent with client_order_id {client_order_id!r}")
+        return OrderStatus(status)
+
+    def _locked_intent(self, conn: Connection, client_order_id: str) -> tuple[OrderIntent, OrderStatus]:
+        """The intent, row-locked so concurrent fills of one order apply one after another."""
+        query = select(schema.order_intents).where(schema.order_intents.c.client_order_id == client_order_id)
+        row = conn.execute(query.with_for_update()).mappings().one_or_none()
+        if row is None:
+            raise UnknownOrderError(f"fill names unknown client_order_id {client_order_id!r}")
+        return rows.intent_from_row(row)
+
+    def _position(self, conn: Connection, position_id: str) -> Position | None:
+        query = select(schema.positions).where(schema.positions.c.position_id == position_id)
+        row = conn.execute(query.with_for_update()).mappings().one_or_none()
+        return None if row is None else rows.position_from_row(row)
+
+    def _save_position(self, conn: Connection, position: Position) -> None:
+        values = rows.position_row(position)
+        conn.execute(
+            update(schema.positions)
+            .where(schema.positions.c.position_id == values.pop("position_id"))
+            .values(values)
+        )
+
+
+def _frame(table: Table, records: Any) -> pd.DataFrame:
+    """One table as a DataFrame with its declared columns, even when empty."""
+    json_columns = [column.name for column in table.columns if isinstance(column.type, JSON)]
+    frame = pd.DataFrame([dict(record) for record in records], columns=[c.name for c in table.columns])
+    for name in json_columns:
+        frame[name] = frame[name].map(dumps_json)
+    return frame

@@ -1,0 +1,160 @@
+"""Conversions between domain objects and ledger rows; the one place that knows the JSON layouts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from trading_pipeline.core.decisions import Decision, DecisionKind
+from trading_pipeline.core.instruments import Leg, OptionContract, Side
+from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect
+from trading_pipeline.core.positions import Fill, Position, PositionMark, PositionStatus
+
+Row = Mapping[str, Any]
+
+
+def legs_to_json(legs: tuple[Leg, ...]) -> list[dict[str, Any]]:
+    """Legs as [{occ_symbol, side, ratio}]: the OCC symbol carries root, expiry, right and strike."""
+    return [
+        {"occ_symbol": leg.contract.occ_symbol, "side": leg.side.value, "ratio": leg.ratio} for leg in legs
+    ]
+
+
+def legs_from_json(data: list[dict[str, Any]]) -> tuple[Leg, ...]:
+    """Legs rebuilt from their OCC symbols (inverse of legs_to_json)."""
+    return tuple(
+        Leg(OptionContract.from_occ(item["occ_symbol"]), Side(item["side"]), int(item["ratio"]))
+        for item in data
+    )
+
+
+def decision_row(decision: Decision) -> dict[str, Any]:
+    """Column values of a decision; reasons and details go to JSON columns."""
+    return {
+        "decision_id": decision.decision_id,
+        "session": decision.session,
+        "decided_at": decision.decided_at,
+        "strategy": decision.strategy,
+        "underlying": decision.underlying,
+        "kind": decision.kind.value,
+        "approved": decision.approved,
+        "reasons": list(decision.reasons),
+        "client_order_id": decision.client_order_id,
+        "details": dict(decision.details),
+    }
+
+
+def decision_from_row(row: Row) -> Decision:
+    """The decision as recorded."""
+    return Decision(
+        decision_id=row["decision_id"],
+        session=row["session"],
+        decided_at=row["decided_at"],
+        strategy=row["strategy"],
+        underlying=row["underlying"],
+        kind=DecisionKind(row["kind"]),
+        approved=bool(row["approved"]),
+        reasons=tuple(row["reasons"]),
+        client_order_id=row["client_order_id"],
+        details=dict(row["details"]),
+    )
+
+
+def mark_from_row(row: Row) -> PositionMark:
+    """A recorded position mark."""
+    return PositionMark(
+        position_id=row["position_id"],
+        marked_at=row["marked_at"],
+        mark_value=row["mark_value"],
+        unrealized_pnl=row["unrealized_pnl"],
+        delta=row["delta"],
+        gamma=row["gamma"],
+        vega=row["vega"],
+        theta=row["theta"],
+    )
+
+
+def intent_row(intent: OrderIntent) -> dict[str, Any]:
+    """Column values of an intent (its status and timestamps are set by the ledger)."""
+    return {
+        "client_order_id": intent.client_order_id,
+        "strategy": intent.strategy,
+        "session": intent.session,
+        "decision_time": intent.decision_time,
+        "underlying": intent.underlying,
+        "legs": legs_to_json(intent.legs),
+        "quantity": intent.quantity,
+        "limit_price": intent.limit_price,
+        "effect": intent.effect.value,
+        "position_id": intent.position_id,
+        "reason": intent.reason,
+        "tags": dict(intent.tags),
+    }
+
+
+def intent_from_row(row: Row) -> tuple[OrderIntent, OrderStatus]:
+    """The intent exactly as recorded, with its current status."""
+    intent = OrderIntent(
+        client_order_id=row["client_order_id"],
+        strategy=row["strategy"],
+        session=row["session"],
+        decision_time=row["decision_time"],
+        underlying=row["underlying"],
+        legs=legs_from_json(row["legs"]),
+        quantity=row["quantity"],
+        limit_price=row["limit_price"],
+        effect=PositionEffect(row["effect"]),
+        position_id=row["position_id"],
+        reason=row["reason"],
+        tags=dict(row["tags"]),
+    )
+    return intent, OrderStatus(row["status"])
+
+
+def fill_row(fill: Fill) -> dict[str, Any]:
+    """Column values of a fill; leg prices are kept as exact decimal strings."""
+    return {
+        "fill_id": fill.fill_id,
+        "client_order_id": fill.client_order_id,
+        "broker_order_id": fill.broker_order_id,
+        "filled_at": fill.filled_at,
+        "quantity": fill.quantity,
+        "net_value": fill.net_value,
+        "leg_prices": [str(Decimal(str(price))) for price in fill.leg_prices],
+        "commission": fill.commission,
+    }
+
+
+def position_row(position: Position) -> dict[str, Any]:
+    """Column values of a position as computed by core.positions."""
+    return {
+        "position_id": position.position_id,
+        "strategy": position.strategy,
+        "underlying": position.underlying,
+        "legs": legs_to_json(position.legs),
+        "quantity": position.quantity,
+        "entry_value": position.entry_value,
+        "opened_at": position.opened_at,
+        "status": position.status.value,
+        "fees": position.fees,
+        "realized_pnl": position.realized_pnl,
+        "closed_at": position.closed_at,
+    }
+
+
+def position_from_row(row: Row) -> Position:
+    """The position as last saved."""
+    return Position(
+        position_id=row["position_id"],
+        strategy=row["strategy"],
+        underlying=row["underlying"],
+        legs=legs_from_json(row["legs"]),
+        quantity=row["quantity"],
+        entry_value=row["entry_value"],
+        opened_at=row["opened_at"],
+        status=PositionStatus(row["status"]),
+        fees=row["fees"],
+        realized_pnl=row["realized_pnl"],
+        closed_at=row["closed_at"],
+    )

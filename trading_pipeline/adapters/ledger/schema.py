@@ -1,0 +1,218 @@
+"""Ledger tables (SQLAlchemy Core) and the column types that keep money exact and time zone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeEngine
+
+#: Explicit constraint and index names, so migrations are identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MONEY_SCALE = 4
+MONEY_PRECISION = 18
+_MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
+_MONEY_MAX_DIGITS_BEFORE_POINT = MONEY_PRECISION - MONEY_SCALE
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Money(TypeDecorator[Decimal]):
+    """NUMERIC(18,4) on PostgreSQL, an exact decimal string on SQLite; floats are refused.
+
+    Values are rounded half away from zero to 4 places on both backends (what PostgreSQL does),
+    so the two backends always return the same Decimal.
+    """
+
+    impl = Numeric(MONEY_PRECISION, MONEY_SCALE, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[object]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(MONEY_PRECISION, MONEY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal | int) or isinstance(value, bool):
+            raise TypeError(f"money must be a Decimal, got {type(value).__name__} {value!r}")
+        amount = Decimal(value)
+        if not amount.is_finite() or amount.adjusted() >= _MONEY_MAX_DIGITS_BEFORE_POINT:
+            raise ValueError(f"money amount {value} is not finite or does not fit NUMERIC(18,4)")
+        amount = amount.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_UP)
+        return str(amount) if dialect.name == "sqlite" else amount
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware timestamps stored in UTC; SQLite drops tzinfo, so UTC is re-attached on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"ledger timestamps must be timezone-aware, got {value!r}")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id_column(name: str = "id") -> Column[int]:
+    return Column(name, Integer, primary_key=True, autoincrement=True)
+
+
+decisions = Table(
+    "decisions",
+    metadata,
+    _id_column(),
+    Column("decision_id", String(64), nullable=False, unique=True),
+    Column("session", Date, nullable=False, index=True),
+    Column("decided_at", UtcDateTime, nullable=False),
+    Column("strategy", String(64), nullable=False),
+    Column("underlying", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("approved", Boolean, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("client_order_id", String(64), nullable=True),
+    Column("details", JSON, nullable=False),
+)
+
+order_intents = Table(
+    "order_intents",
+    metadata,
+    _id_column(),
+    Column("client_order_id", String(64), nullable=False, unique=True),
+    Column("strategy", String(64), nullable=False),
+    Column("session", Date, nullable=False, index=True),
+    Column("decision_time", UtcDateTime, nullable=False),
+    Column("underlying", String(16), nullable=False),
+    Column("legs", JSON, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("limit_price", Money, nullable=False),
+    Column("effect", String(8), nullable=False),
+    Column("position_id", String(64), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+_INTENT_FK = "order_intents.client_order_id"
+
+orders = Table(
+    "orders",
+    metadata,
+    _id_column(),
+    Column("client_order_id", String(64), ForeignKey(_INTENT_FK), nullable=False, unique=True),
+    Column("broker_order_id", String(128), nullable=False, index=True),
+    Column("status", String(24), nullable=False),
+    Column("filled_quantity", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("message", Text, nullable=False),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    _id_column(),
+    Column("client_order_id", String(64), ForeignKey(_INTENT_FK), nullable=False, index=True),
+    Column("broker_order_id", String(128), nullable=False),
+    Column("previous_status", String(24), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("message", Text, nullable=False),
+)
+
+fills = Table(
+    "fills",
+    metadata,
+    _id_column(),
+    Column("fill_id", String(128), nullable=False, unique=True),
+    Column("client_order_id", String(64), ForeignKey(_INTENT_FK), nullable=False, index=True),
+    Column("broker_order_id", String(128), nullable=False),
+    Column("filled_at", UtcDateTime, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("net_value", Money, nullable=False),
+    Column("leg_prices", JSON, nullable=False),
+    Column("commission", Money, nullable=False),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("position_id", String(64), primary_key=True),
+    Column("strategy", String(64), nullable=False),
+    Column("underlying", String(16), nullable=False),
+    Column("legs", JSON, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("entry_value", Money, nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("status", String(8), nullable=False, index=True),
+    Column("fees", Money, nullable=False),
+    Column("realized_pnl", Money, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+)
+
+position_marks = Table(
+    "position_marks",
+    metadata,
+    _id_column(),
+    Column("session", Date, nullable=False),
+    Column("position_id", String(64), ForeignKey("positions.position_id"), nullable=False, index=True),
+    Column("marked_at", UtcDateTime, nullable=False),
+    Column("mark_value", Money, nullable=False),
+    Column("unrealized_pnl", Money, nullable=False),
+    Column("delta", Float, nullable=False),
+    Column("gamma", Float, nullable=False),
+    Column("vega", Float, nullable=False),
+    Column("theta", Float, nullable=False),
+    UniqueConstraint("session", "position_id"),
+)
+
+iv_observations = Table(
+    "iv_observations",
+    metadata,
+    _id_column(),
+    Column("underlying", String(16), nullable=False),
+    Column("session", Date, nullable=False),
+    Column("atm_iv_30d", Float, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    UniqueConstraint("underlying", "session"),
+)

@@ -1,0 +1,41 @@
+"""Data-quality measurements on option chains, shared by the blocking asset checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+NEAR_MONEY_PCT = 0.05
+
+
+def crossed_quotes(chain: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose bid is above their ask."""
+    return chain[chain["bid"] > chain["ask"]]
+
+
+def max_quote_age_seconds(chain: pd.DataFrame, now: datetime) -> float:
+    """Age of the oldest quote at `now`, in seconds (0 for an empty chain)."""
+    if chain.empty:
+        return 0.0
+    oldest = pd.to_datetime(chain["quote_time"], utc=True).min()
+    return (pd.Timestamp(now) - oldest).total_seconds()
+
+
+def strikes_each_side(chain: pd.DataFrame) -> pd.DataFrame:
+    """Per underlying and expiration, the number of quoted strikes below and above spot."""
+    frame = chain.assign(
+        below=chain["strike"] < chain["underlying_price"],
+        above=chain["strike"] > chain["underlying_price"],
+    )
+    grouped = frame.groupby(["underlying", "expiration"])
+    below = grouped.apply(lambda g: g.loc[g["below"], "strike"].nunique(), include_groups=False)
+    above = grouped.apply(lambda g: g.loc[g["above"], "strike"].nunique(), include_groups=False)
+    return pd.DataFrame({"below": below, "above": above}).reset_index()
+
+
+def unsolvable_near_money(chain: pd.DataFrame) -> tuple[int, int]:
+    """(near-the-money quotes with no solvable IV, near-the-money quotes): strikes within 5% of spot."""
+    near = chain[(chain["strike"] / chain["underlying_price"] - 1).abs() < NEAR_MONEY_PCT]
+    near = near[near["dte"] > 0]
+    return int(near["iv"].isna().sum()), len(near)

@@ -1,0 +1,141 @@
+"""SPY short strangle: sell a ~16-delta put and call ~45 DTE when IV rank is high enough."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from trading_pipeline.core.candidates import StrategyOutcome, TradeCandidate
+from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side, contract_multiplier
+from trading_pipeline.core.margin import short_strangle_requirement
+from trading_pipeline.core.regime import SHORT_STRANGLE
+from trading_pipeline.core.selection import SelectionError, choose_expiration, strike_by_delta
+
+STRATEGY = SHORT_STRANGLE
+
+
+class ShortStrangleParams(BaseModel):
+    """Entry and exit parameters of the short strangle, with bounds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    underlying: str = "SPY"
+    target_delta: float = Field(0.16, gt=0.0, lt=0.5)
+    dte_min: int = Field(40, ge=1, le=365)
+    dte_max: int = Field(50, ge=1, le=365)
+    dte_target: int = Field(45, ge=1, le=365)
+    min_iv_rank: float = Field(30.0, ge=0.0, le=100.0)
+    min_credit: Decimal = Field(Decimal("1.00"), ge=0)
+    contracts: int = Field(1, ge=1, le=100)
+    profit_target_pct: float = Field(50.0, gt=0.0, le=100.0)
+    exit_dte: int = Field(21, ge=0, le=365)
+    loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
+
+    @model_validator(mode="after")
+    def _dte_window_is_ordered(self) -> ShortStrangleParams:
+        if not self.dte_min <= self.dte_target <= self.dte_max:
+            raise ValueError(
+                f"need dte_min <= dte_target <= dte_max, got {self.dte_min}, {self.dte_target}, "
+                f"{self.dte_max}"
+            )
+        if self.exit_dte >= self.dte_min:
+            raise ValueError(f"exit_dte ({self.exit_dte}) must be below dte_min ({self.dte_min})")
+        return self
+
+
+def _quote(row: pd.Series) -> LegQuote:
+    return LegQuote(bid=Decimal(str(row["bid"])), ask=Decimal(str(row["ask"])))
+
+
+def _contract(row: pd.Series, underlying: str) -> OptionContract:
+    contract = OptionContract.from_occ(str(row["occ_symbol"]))
+    if contract.root.rstrip("W") != underlying.rstrip("W"):
+        raise SelectionError(f"chain row {row['occ_symbol']!r} is not an option on {underlying}")
+    return contract
+
+
+def short_strangle_candidates(
+    chain: pd.DataFrame,
+    iv_rank: float,
+    strategy_allowed: bool,
+    regime_name: str,
+    params: ShortStrangleParams,
+    limit_fraction: Decimal,
+    now: datetime,
+) -> StrategyOutcome:
+    """Propose at most one strangle from an enriched chain of `params.underlying`, or say why not."""
+    del now  # the chain already carries time to expiry; kept for the common strategy signature
+    skipped: list[str] = []
+    if not params.enabled:
+        skipped.append("strategy disabled in configuration")
+    if not strategy_allowed:
+        skipped.append(f"regime {regime_name} does not permit {STRATEGY}")
+    if iv_rank < params.min_iv_rank:
+        skipped.append(f"iv rank {iv_rank:.1f} below minimum {params.min_iv_rank:.1f}")
+    if skipped:
+        return StrategyOutcome(STRATEGY, skipped=tuple(skipped))
+
+    rows = chain[chain["underlying"] == params.underlying]
+    try:
+        expiration = choose_expiration(rows, params.dte_min, params.dte_max, params.dte_target)
+        put = strike_by_delta(rows, expiration, Right.PUT, params.target_delta)
+        call = strike_by_delta(rows, expiration, Right.CALL, params.target_delta)
+    except SelectionError as exc:
+        return StrategyOutcome(STRATEGY, skipped=(str(exc),))
+
+    legs = (
+        Leg(_contract(put, params.underlying), Side.SELL),
+        Leg(_contract(call, params.underlying), Side.SELL),
+    )
+    quotes = (_quote(put), _quote(call))
+    mid_value = structure_price(legs, quotes, Decimal(0))
+    credit = -mid_value
+    if credit < params.min_credit:
+        return StrategyOutcome(STRATEGY, skipped=(f"credit {credit} below minimum {params.min_credit}",))
+    spot = Decimal(str(put["underlying_price"]))
+    multiplier = contract_multiplier(params.underlying)
+    buying_power = short_strangle_requirement(
+        legs[0].contract.strike,
+        legs[1].contract.strike,
+        spot,
+        Decimal(str(put["mid"])),
+        Decimal(str(call["mid"])),
+        multiplier,
+    )
+    credit_f = float(credit)
+    candidate = TradeCandidate(
+        strategy=STRATEGY,
+        underlying=params.underlying,
+        expiration=expiration,
+        legs=legs,
+        quantity=params.contracts,
+        mid_value=mid_value,
+        natural_value=structure_price(legs, quotes, Decimal(1)),
+        limit_price=structure_price(legs, quotes, limit_fraction),
+        buying_power=buying_power,
+        max_loss=None,
+        breakevens=(float(legs[0].contract.strike) - credit_f, float(legs[1].contract.strike) + credit_f),
+        delta=-(float(put["delta"]) + float(call["delta"])),
+        theta=-(float(put["theta"]) + float(call["theta"])),
+        vega=-(float(put["vega"]) + float(call["vega"])),
+        score=credit_f * multiplier / float(buying_power),
+        rationale=(
+            f"iv rank {iv_rank:.1f} >= {params.min_iv_rank:.1f}; sell {put['occ_symbol'].strip()} "
+            f"(delta {put['delta']:.3f}) and {call['occ_symbol'].strip()} (delta {call['delta']:.3f}) "
+            f"for {credit} credit at mid, {int(put['dte'])} DTE"
+        ),
+        details={
+            "iv_rank": iv_rank,
+            "regime": regime_name,
+            "dte": int(put["dte"]),
+            "spot": float(spot),
+            "put_iv": float(put["iv"]),
+            "call_iv": float(call["iv"]),
+        },
+    )
+    return StrategyOutcome(STRATEGY, candidates=(candidate,))

@@ -1,0 +1,27 @@
+"""Jobs: the trading session (one NYSE session partition, one execution lane) and analytics."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import build_dbt_asset_selection
+
+from trading_pipeline.defs.analytics.assets import dbt_analytics
+from trading_pipeline.defs.partitions import EXECUTION_LANE_TAG, session_partitions
+
+SESSION_GROUPS = ("market_data", "volatility", "regime", "candidates", "risk", "execution", "portfolio")
+
+trading_session_job = dg.define_asset_job(
+    name="trading_session_job",
+    selection=dg.AssetSelection.groups(*SESSION_GROUPS) | dg.AssetSelection.key_prefixes("ledger_snapshot"),
+    partitions_def=session_partitions,
+    executor_def=dg.in_process_executor,
+    tags={EXECUTION_LANE_TAG: "execution"},
+    description="Market data to orders, positions, exits and P&L for one NYSE session; runs one at a time.",
+)
+
+analytics_job = dg.define_asset_job(
+    name="analytics_job",
+    selection=build_dbt_asset_selection([dbt_analytics]),
+    executor_def=dg.in_process_executor,
+    description="dbt models over the latest ledger snapshot: daily P&L, trades, strategy performance.",
+)

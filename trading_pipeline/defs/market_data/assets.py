@@ -1,0 +1,80 @@
+"""Market-data assets: daily bars of the universe and the enriched option chains at decision time."""
+
+import dagster as dg
+import pandas as pd
+
+from trading_pipeline.core.calendar import previous_session, sessions_ending
+from trading_pipeline.core.chain import enrich_chain, validate_chain_schema
+from trading_pipeline.defs.metadata import table_preview
+from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
+from trading_pipeline.defs.resources import MarketDataResource, TradingConfigResource
+
+#: Extra sessions of bars beyond the longest lookback, so windows are full on the first day.
+BAR_MARGIN_SESSIONS = 10
+
+
+@dg.asset(partitions_def=session_partitions, group_name="market_data", compute_kind="pandas")
+def underlying_bars(
+    context: dg.AssetExecutionContext, market_data: MarketDataResource, trading_config: TradingConfigResource
+) -> pd.DataFrame:
+    """Daily bars up to the previous session (the current session is not closed at decision time)."""
+    config = trading_config.load()
+    session = session_of_partition(context)
+    lookback = max(config.regime.slow_window, config.volatility.iv_lookback_sessions) + BAR_MARGIN_SESSIONS
+    last_closed = previous_session(session)
+    start = sessions_ending(last_closed, lookback)[0]
+    symbols = sorted(
+        {*config.universe.underlyings, config.universe.regime_underlying, config.universe.volatility_index}
+    )
+    client = market_data.client()
+    frames = [client.daily_bars(symbol, start, last_closed).assign(symbol=symbol) for symbol in symbols]
+    bars = pd.concat(frames).rename_axis("session").reset_index()
+    last = bars.sort_values("session").groupby("symbol").tail(1)
+    context.add_output_metadata(
+        {
+            "rows": len(bars),
+            "last_session": last_closed.isoformat(),
+            **{f"close_{row.symbol}": float(row.close) for row in last.itertuples()},
+        }
+    )
+    return bars
+
+
+@dg.asset(
+    partitions_def=session_partitions, group_name="market_data", deps=[underlying_bars], compute_kind="pandas"
+)
+def option_chains(
+    context: dg.AssetExecutionContext, market_data: MarketDataResource, trading_config: TradingConfigResource
+) -> pd.DataFrame:
+    """Quotes of every universe underlying at the decision time, with solved IV and greeks per contract."""
+    config = trading_config.load()
+    now = decision_time_of(context, config)
+    client = market_data.client()
+    quality = config.data_quality
+    frames = []
+    for underlying in config.universe.underlyings:
+        quotes = client.option_chain(underlying, now, quality.chain_min_dte, quality.chain_max_dte)
+        validate_chain_schema(quotes)
+        frames.append(quotes)
+    chain = enrich_chain(
+        pd.concat(frames, ignore_index=True),
+        now,
+        config.pricing.risk_free_rate,
+        config.pricing.dividend_yields,
+    )
+    spots = chain.groupby("underlying")["underlying_price"].first()
+    context.add_output_metadata(
+        {
+            "decision_time": now.isoformat(),
+            "contracts": len(chain),
+            "expirations": int(chain["expiration"].nunique()),
+            **{f"spot_{symbol}": float(price) for symbol, price in spots.items()},
+            "preview": table_preview(
+                chain.loc[
+                    (chain["strike"] / chain["underlying_price"] - 1).abs() < 0.01,
+                    ["occ_symbol", "bid", "ask", "iv", "delta", "dte"],
+                ]
+            ),
+        }
+    )
+    return chain

@@ -1,0 +1,232 @@
+"""Positions, their marks, exits, portfolio greeks and P&L: the lifecycle after an entry fills."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import dagster as dg
+import pandas as pd
+
+from trading_pipeline.adapters.brokers.submission import SubmissionResult, submit_idempotently
+from trading_pipeline.core.account import account_pnl
+from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
+from trading_pipeline.core.exits import ExitRules, exit_reason
+from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.orders import OrderIntent, PositionEffect, make_client_order_id
+from trading_pipeline.core.pnl import structure_pnl
+from trading_pipeline.core.positions import Position, PositionMark
+from trading_pipeline.defs.execution.assets import submissions_table
+from trading_pipeline.defs.metadata import table_preview
+from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
+from trading_pipeline.defs.resources import (
+    LedgerResource,
+    PaperBrokerResource,
+    TradingConfigResource,
+)
+from trading_pipeline.settings import PipelineConfig
+
+GREEKS = ("delta", "gamma", "vega", "theta")
+
+
+@dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="ledger")
+def positions(
+    context: dg.AssetExecutionContext, order_submissions: list[SubmissionResult], ledger: LedgerResource
+) -> list[Position]:
+    """Open structure-level positions from the ledger, after this run's entries."""
+    del order_submissions  # ordering only: positions are read after submissions are recorded
+    open_positions = ledger.ledger().positions(open_only=True)
+    context.add_output_metadata({"open_positions": len(open_positions)})
+    return open_positions
+
+
+def _leg_rows(position: Position, chain: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Chain rows of the position's legs, in leg order; a missing leg is an error naming it."""
+    symbols = [leg.contract.occ_symbol for leg in position.legs]
+    rows = chain[chain["occ_symbol"].isin(symbols)]
+    if len(rows) < len(symbols):
+        raise LookupError(
+            f"position {position.position_id}: legs missing from the option chain at {now.isoformat()}: "
+            f"{sorted(set(symbols) - set(rows['occ_symbol']))}"
+        )
+    return rows.set_index("occ_symbol").loc[symbols]
+
+
+def mark_position(position: Position, rows: pd.DataFrame, now: datetime) -> PositionMark:
+    """Value a position at mid and total its greeks (per-share greeks x signed contracts x multiplier)."""
+    quotes = tuple(LegQuote(Decimal(str(r.bid)), Decimal(str(r.ask))) for r in rows.itertuples())
+    mark_value = structure_price(position.legs, quotes, Decimal(0))
+    size = [leg.signed_ratio * position.quantity * position.multiplier for leg in position.legs]
+    totals = {g: float(sum(s * float(v) for s, v in zip(size, rows[g], strict=True))) for g in GREEKS}
+    return PositionMark(
+        position_id=position.position_id,
+        marked_at=now,
+        mark_value=mark_value,
+        unrealized_pnl=structure_pnl(
+            position.entry_value, mark_value, position.quantity, position.multiplier
+        ),
+        **totals,
+    )
+
+
+def marks_table(marks: list[PositionMark]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "position_id": m.position_id,
+                "mark_value": float(m.mark_value),
+                "unrealized_pnl": float(m.unrealized_pnl),
+                **{g: getattr(m, g) for g in GREEKS},
+            }
+            for m in marks
+        ],
+        columns=["position_id", "mark_value", "unrealized_pnl", *GREEKS],
+    )
+
+
+@dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="pandas")
+def position_marks(
+    context: dg.AssetExecutionContext,
+    positions: list[Position],
+    option_chains: pd.DataFrame,
+    ledger: LedgerResource,
+    trading_config: TradingConfigResource,
+) -> list[PositionMark]:
+    """Mark every open position at mid from the session's chain and record the marks."""
+    now = decision_time_of(context, trading_config.load())
+    marks = [mark_position(p, _leg_rows(p, option_chains, now), now) for p in positions]
+    ledger.ledger().record_marks(session_of_partition(context), marks)
+    context.add_output_metadata(
+        {
+            "positions": len(marks),
+            "unrealized_pnl": float(sum((m.unrealized_pnl for m in marks), Decimal(0))),
+            "marks": table_preview(marks_table(marks)),
+        }
+    )
+    return marks
+
+
+def exit_rules(config: PipelineConfig, strategy: str) -> ExitRules:
+    """Exit thresholds of a strategy from the configuration."""
+    params = getattr(config.strategies, strategy)
+    return ExitRules(params.profit_target_pct, params.loss_stop_multiple, params.exit_dte)
+
+
+@dataclass(frozen=True)
+class ExitPlan:
+    """A position to close now, why, and the closing intent."""
+
+    decision: Decision
+    intent: OrderIntent
+
+
+def plan_exit(
+    position: Position,
+    mark: PositionMark,
+    rows: pd.DataFrame,
+    config: PipelineConfig,
+    session: date,
+    now: datetime,
+) -> ExitPlan | None:
+    """The closing order for a position whose exit rule fires, else None."""
+    expiration = min(leg.contract.expiration for leg in position.legs)
+    reason = exit_reason(
+        position.entry_value, mark.mark_value, expiration, session, exit_rules(config, position.strategy)
+    )
+    if reason is None:
+        return None
+    closing = tuple(leg.closing() for leg in position.legs)
+    quotes = tuple(LegQuote(Decimal(str(r.bid)), Decimal(str(r.ask))) for r in rows.itertuples())
+    key = f"exit:{position.position_id}"
+    decision_id = make_decision_id(position.strategy, session, DecisionKind.EXIT, key)
+    intent = OrderIntent(
+        client_order_id=make_client_order_id(position.strategy, session, key, closing, PositionEffect.CLOSE),
+        strategy=position.strategy,
+        session=session,
+        decision_time=now,
+        underlying=position.underlying,
+        legs=closing,
+        quantity=position.quantity,
+        limit_price=structure_price(closing, quotes, config.execution.limit_fraction_of_half_spread),
+        effect=PositionEffect.CLOSE,
+        position_id=position.position_id,
+        reason=reason,
+        tags={"decision_id": decision_id},
+    )
+    decision = Decision(
+        decision_id=decision_id,
+        session=session,
+        decided_at=now,
+        strategy=position.strategy,
+        underlying=position.underlying,
+        kind=DecisionKind.EXIT,
+        approved=True,
+        reasons=(reason,),
+        client_order_id=intent.client_order_id,
+        details={"mark_value": str(mark.mark_value), "entry_value": str(position.entry_value)},
+    )
+    return ExitPlan(decision, intent)
+
+
+@dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="broker")
+def exit_orders(
+    context: dg.AssetExecutionContext,
+    positions: list[Position],
+    position_marks: list[PositionMark],
+    option_chains: pd.DataFrame,
+    ledger: LedgerResource,
+    broker: PaperBrokerResource,
+    trading_config: TradingConfigResource,
+) -> list[SubmissionResult]:
+    """Close positions whose profit target, loss stop or DTE exit fires, at most once per decision."""
+    config = trading_config.load()
+    session, now = session_of_partition(context), decision_time_of(context, config)
+    store, client = ledger.ledger(), broker.broker()
+    marks = {m.position_id: m for m in position_marks}
+    results, reasons = [], {}
+    for position in positions:
+        rows = _leg_rows(position, option_chains, now)
+        plan = plan_exit(position, marks[position.position_id], rows, config, session, now)
+        if plan is None:
+            continue
+        store.record_decision(plan.decision)
+        reasons[position.position_id] = plan.decision.reasons[0]
+        results.append(submit_idempotently(plan.intent, store, client, now))
+    context.add_output_metadata(
+        {
+            "exits": len(results),
+            "reasons": dg.MetadataValue.json(reasons),
+            "orders": table_preview(submissions_table(results)),
+        }
+    )
+    return results
+
+
+@dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="pandas")
+def portfolio_risk(context: dg.AssetExecutionContext, position_marks: list[PositionMark]) -> dict[str, float]:
+    """Portfolio greeks in dollars per unit move (delta and gamma in shares), summed over positions."""
+    totals = {g: float(sum(getattr(m, g) for m in position_marks)) for g in GREEKS}
+    context.add_output_metadata({f"portfolio_{g}": v for g, v in totals.items()})
+    return totals
+
+
+@dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="ledger")
+def portfolio_pnl(
+    context: dg.AssetExecutionContext,
+    exit_orders: list[SubmissionResult],
+    ledger: LedgerResource,
+    trading_config: TradingConfigResource,
+) -> dict[str, float]:
+    """Realized (net of fees) and unrealized P&L and account equity after this run's exits."""
+    del exit_orders  # ordering only: P&L is read after exits are recorded
+    store = ledger.ledger()
+    every = store.positions(open_only=False)
+    pnl = account_pnl(every, store.latest_marks(), trading_config.load().account.starting_equity)
+    result = {
+        "realized_pnl": float(pnl.realized),
+        "unrealized_pnl": float(pnl.unrealized),
+        "equity": float(pnl.equity),
+        "open_positions": float(sum(p.quantity > 0 for p in every)),
+        "closed_positions": float(sum(p.quantity == 0 for p in every)),
+    }
+    context.add_output_metadata(result)
+    return result

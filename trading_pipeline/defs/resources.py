@@ -1,0 +1,117 @@
+"""Resources: configuration, market data, ledger, broker and notifier, chosen per environment here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import dagster as dg
+
+from trading_pipeline.adapters.brokers.paper import PaperBroker
+from trading_pipeline.adapters.ledger.repository import SqlLedger
+from trading_pipeline.adapters.market_data.base import MarketData
+from trading_pipeline.adapters.market_data.simulated import MarketFaults, SimulatedMarket
+from trading_pipeline.adapters.notify.log import LogNotifier
+from trading_pipeline.core.fills import FillModel
+from trading_pipeline.settings import EnvSettings, PipelineConfig, check_environment, load_config
+
+
+@lru_cache(maxsize=8)
+def _config(path: str | None) -> PipelineConfig:
+    return load_config(Path(path) if path else None)
+
+
+@lru_cache(maxsize=8)
+def _simulated_market(seed: int, faults: MarketFaults) -> SimulatedMarket:
+    return SimulatedMarket(seed=seed, faults=faults)
+
+
+@lru_cache(maxsize=8)
+def _ledger(url: str) -> SqlLedger:
+    return SqlLedger.open(url)
+
+
+class TradingConfigResource(dg.ConfigurableResource):
+    """The validated trading configuration (TRADING_CONFIG, else the packaged default)."""
+
+    config_path: str | None = None
+
+    def load(self) -> PipelineConfig:
+        return _config(self.config_path)
+
+
+class MarketDataResource(dg.ConfigurableResource):
+    """Base of market-data resources: `client()` returns an object following MarketData."""
+
+    def client(self) -> MarketData:
+        raise NotImplementedError
+
+
+class SimulatedMarketResource(MarketDataResource):
+    """The seeded simulated market, with optional injected faults for data-quality drills."""
+
+    seed: int = 7
+    crossed_quotes: bool = False
+    stale_seconds: float = 0.0
+    drop_strikes_near_spot: int = 0
+
+    def client(self) -> SimulatedMarket:
+        faults = MarketFaults(
+            crossed_quotes=self.crossed_quotes,
+            stale_by=timedelta(seconds=self.stale_seconds),
+            drop_strikes_near_spot=self.drop_strikes_near_spot,
+        )
+        return _simulated_market(self.seed, faults)
+
+
+class LedgerResource(dg.ConfigurableResource):
+    """The ledger database (SQLite file or PostgreSQL URL), migrated to head on first use."""
+
+    url: str
+
+    def ledger(self) -> SqlLedger:
+        return _ledger(self.url)
+
+
+class PaperBrokerResource(dg.ConfigurableResource):
+    """The paper broker, filling against the configured market data with the core fill model."""
+
+    url: str
+    market: MarketDataResource
+    slippage_fraction: str = "0.25"
+    commission_per_contract: str = "0.65"
+
+    def broker(self) -> PaperBroker:
+        model = FillModel(Decimal(self.slippage_fraction), Decimal(self.commission_per_contract))
+        return PaperBroker(self.url, self.market.client(), model)
+
+
+class NotifierResource(dg.ConfigurableResource):
+    """Where notifications go; logs today (email arrives with the reports issue)."""
+
+    def notifier(self) -> LogNotifier:
+        return LogNotifier()
+
+
+def build_resources(settings: EnvSettings | None = None) -> dict[str, dg.ConfigurableResource]:
+    """The resources of the configured environment; the one place that maps TRADING_ENV to adapters."""
+    settings = settings or EnvSettings()
+    check_environment(settings)
+    config_path = str(settings.config) if settings.config else None
+    config = _config(config_path)
+    data_dir = settings.data_dir.resolve()
+    market = SimulatedMarketResource(seed=config.simulation.seed)
+    return {
+        "trading_config": TradingConfigResource(config_path=config_path),
+        "market_data": market,
+        "ledger": LedgerResource(url=settings.resolved_ledger_url),
+        "broker": PaperBrokerResource(
+            url=f"sqlite:///{data_dir / 'paper_broker.sqlite'}",
+            market=market,
+            slippage_fraction=str(config.execution.slippage_fraction),
+            commission_per_contract=str(config.execution.commission_per_contract),
+        ),
+        "notifier": NotifierResource(),
+    }

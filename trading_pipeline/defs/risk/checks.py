@@ -1,0 +1,49 @@
+"""Blocking check on approved orders: limits hold, the kill switch is off and the mode is allowed."""
+
+import dagster as dg
+
+from trading_pipeline.defs.partitions import session_partitions
+from trading_pipeline.defs.resources import TradingConfigResource
+from trading_pipeline.defs.risk.assets import RiskReview, risk_approved_orders
+from trading_pipeline.settings import ConfigError, EnvSettings, PipelineConfig, check_environment
+
+
+def approval_problems(review: RiskReview, config: PipelineConfig, settings: EnvSettings) -> list[str]:
+    """Every reason the approved intents must not reach a broker (empty when all is well)."""
+    problems = []
+    if review.intents:
+        if config.risk.kill_switch:
+            problems.append(f"kill switch is on but {len(review.intents)} orders are approved")
+        try:
+            check_environment(settings)
+        except ConfigError as exc:
+            problems.append(f"mode guard: {exc}")
+    approved_ids = {d.decision_id for d in review.decisions if d.approved}
+    for intent in review.intents:
+        if intent.quantity > config.risk.max_contracts_per_order:
+            problems.append(
+                f"{intent.client_order_id}: {intent.quantity} contracts > max {config.risk.max_contracts_per_order}"
+            )
+        if intent.tags.get("decision_id") not in approved_ids:
+            problems.append(f"{intent.client_order_id}: no approved decision recorded for this intent")
+    per_strategy: dict[str, int] = {}
+    for intent in review.intents:
+        per_strategy[intent.strategy] = per_strategy.get(intent.strategy, 0) + 1
+    for strategy, count in per_strategy.items():
+        if count > config.risk.max_entries_per_session_per_strategy:
+            problems.append(
+                f"{strategy}: {count} entries approved > max {config.risk.max_entries_per_session_per_strategy}"
+            )
+    return problems
+
+
+@dg.asset_check(asset=risk_approved_orders, blocking=True, partitions_def=session_partitions)
+def approved_orders_within_limits(
+    risk_approved_orders: RiskReview, trading_config: TradingConfigResource
+) -> dg.AssetCheckResult:
+    """No order reaches the broker unless every limit holds, the kill switch is off and the mode is allowed."""
+    problems = approval_problems(risk_approved_orders, trading_config.load(), EnvSettings())
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={"approved": len(risk_approved_orders.intents), "problems": dg.MetadataValue.json(problems)},
+    )

@@ -1,0 +1,101 @@
+"""Paper fill model: mid-to-natural slippage, quote validation and commissions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from trading_pipeline.core.fills import FillModel, LegQuote, fill_structure, limit_is_marketable
+from trading_pipeline.core.instruments import Leg, Side, parse_occ_symbol
+
+PUT = parse_occ_symbol("SPY   251219P00640000")
+CALL = parse_occ_symbol("SPY   251219C00720000")
+STRANGLE = (Leg(PUT, Side.SELL), Leg(CALL, Side.SELL))
+QUOTES = (LegQuote(Decimal("1.10"), Decimal("1.30")), LegQuote(Decimal("1.00"), Decimal("1.20")))
+
+
+@pytest.mark.parametrize("side", list(Side))
+def test_zero_slippage_fills_at_mid(side: Side) -> None:
+    model = FillModel(slippage_fraction=Decimal(0))
+
+    assert model.leg_price(side, LegQuote(Decimal("1.10"), Decimal("1.30"))) == Decimal("1.20")
+
+
+@pytest.mark.parametrize(("side", "expected"), [(Side.BUY, Decimal("1.30")), (Side.SELL, Decimal("1.10"))])
+def test_full_slippage_fills_at_natural(side: Side, expected: Decimal) -> None:
+    model = FillModel(slippage_fraction=Decimal(1))
+
+    assert model.leg_price(side, LegQuote(Decimal("1.10"), Decimal("1.30"))) == expected
+
+
+def test_sells_receive_below_mid_and_buys_pay_above_mid() -> None:
+    # Arrange
+    model = FillModel(slippage_fraction=Decimal("0.25"))
+    quote = LegQuote(Decimal("2.00"), Decimal("2.40"))
+
+    # Act
+    sell, buy = model.leg_price(Side.SELL, quote), model.leg_price(Side.BUY, quote)
+
+    # Assert
+    assert sell == Decimal("2.15") < Decimal("2.20") < buy == Decimal("2.25")
+
+
+def test_crossed_quote_is_rejected_naming_bid_and_ask() -> None:
+    with pytest.raises(ValueError, match=r"bid=1\.30 ask=1\.10"):
+        LegQuote(Decimal("1.30"), Decimal("1.10"))
+
+
+@pytest.mark.parametrize(("bid", "ask"), [("-0.05", "0.10"), ("0", "0")])
+def test_negative_bid_or_zero_ask_is_rejected(bid: str, ask: str) -> None:
+    with pytest.raises(ValueError, match=f"bid={bid} ask={ask}"):
+        LegQuote(Decimal(bid), Decimal(ask))
+
+
+@pytest.mark.parametrize("fraction", [Decimal("-0.1"), Decimal("1.5")])
+def test_slippage_outside_zero_to_one_is_rejected(fraction: Decimal) -> None:
+    with pytest.raises(ValueError, match="slippage_fraction must be within"):
+        FillModel(slippage_fraction=fraction)
+
+
+def test_commission_is_per_contract_times_contracts_times_quantity() -> None:
+    # Arrange: 1 + 2 contracts per unit (a ratio leg), 3 units.
+    model = FillModel(commission_per_contract=Decimal("0.65"))
+    legs = (Leg(PUT, Side.SELL), Leg(CALL, Side.BUY, ratio=2))
+
+    # Act / Assert
+    assert model.commission(legs, quantity=3) == Decimal("5.85")
+
+
+def test_short_strangle_fills_for_a_negative_net_value_with_commission() -> None:
+    # Arrange
+    model = FillModel(slippage_fraction=Decimal("0.5"), commission_per_contract=Decimal("0.65"))
+
+    # Act
+    fill = fill_structure(model, STRANGLE, QUOTES, quantity=2)
+
+    # Assert: each sell gives up half the half-spread (0.05) from mid.
+    assert fill.leg_prices == (Decimal("1.15"), Decimal("1.05"))
+    assert fill.net_value == Decimal("-2.20")
+    assert fill.commission == Decimal("2.60")
+
+
+def test_fill_structure_rejects_missing_quote() -> None:
+    with pytest.raises(ValueError):
+        fill_structure(FillModel(), STRANGLE, QUOTES[:1], quantity=1)
+
+
+@pytest.mark.parametrize(
+    ("limit", "net", "marketable"),
+    [
+        (Decimal("-2.40"), Decimal("-2.50"), True),  # more credit than asked
+        (Decimal("-2.40"), Decimal("-2.40"), True),
+        (Decimal("-2.40"), Decimal("-2.30"), False),  # less credit than asked
+        (Decimal("1.20"), Decimal("1.15"), True),  # cheaper debit
+        (Decimal("1.20"), Decimal("1.25"), False),
+    ],
+)
+def test_limit_is_marketable_when_fill_costs_no_more_than_limit(
+    limit: Decimal, net: Decimal, marketable: bool
+) -> None:
+    assert limit_is_marketable(limit, net) is marketable

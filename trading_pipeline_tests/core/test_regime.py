@@ -1,0 +1,273 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from trading_pipeline.core.regime import (
+    REGIME_PERMISSIONS,
+    STRATEGY_NAMES,
+    RegimeError,
+    RegimeName,
+    RegimeParams,
+    Trend,
+    VolLevel,
+    classify_regime,
+    trend_of,
+    vol_level_of,
+)
+
+MARKET_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "market"
+needs_market_data = pytest.mark.skipif(
+    not MARKET_DATA.is_dir(), reason=f"real market data folder {MARKET_DATA} is absent"
+)
+
+PARAMS = RegimeParams()
+
+
+def _closes(values: np.ndarray) -> pd.Series:
+    return pd.Series(values, index=pd.bdate_range("2023-01-02", periods=len(values)))
+
+
+def _daily_closes(symbol: str) -> pd.Series:
+    frame = pd.read_csv(MARKET_DATA / "daily" / f"{symbol}.csv", parse_dates=["Date"], index_col="Date")
+    return frame["Close"]
+
+
+def _classify_real_session(day: str):
+    spy, vix = _daily_closes("SPY"), _daily_closes("VIX")
+    return classify_regime(spy.loc[:day], float(vix.loc[day]), None, PARAMS)
+
+
+def test_default_params_are_the_documented_ones():
+    # Act
+    params = RegimeParams()
+
+    # Assert
+    assert (params.fast_window, params.slow_window, params.trend_band) == (50, 200, 0.01)
+    assert (params.vix_low, params.vix_high, params.vix_extreme) == (15.0, 25.0, 35.0)
+
+
+def test_params_with_fast_window_not_below_slow_window_are_rejected_naming_both():
+    # Act / Assert
+    with pytest.raises(ValidationError, match=r"fast_window \(200\).*slow_window \(50\)"):
+        RegimeParams(fast_window=200, slow_window=50)
+
+
+def test_params_with_vix_thresholds_out_of_order_are_rejected_naming_them():
+    # Act / Assert
+    with pytest.raises(ValidationError, match=r"vix_high \(40.0\) < vix_extreme \(35.0\)"):
+        RegimeParams(vix_high=40.0)
+
+
+def test_params_out_of_bounds_are_rejected_naming_the_field():
+    # Act / Assert
+    with pytest.raises(ValidationError, match="trend_band"):
+        RegimeParams(trend_band=-0.01)
+
+
+def test_params_are_frozen():
+    # Arrange
+    params = RegimeParams()
+
+    # Act / Assert
+    with pytest.raises(ValidationError):
+        params.fast_window = 20
+
+
+@pytest.mark.parametrize(
+    ("vix", "expected"),
+    [
+        (14.99, VolLevel.LOW),
+        (15.0, VolLevel.NORMAL),
+        (24.99, VolLevel.NORMAL),
+        (25.0, VolLevel.HIGH),
+        (35.0, VolLevel.EXTREME),
+        (82.69, VolLevel.EXTREME),
+    ],
+)
+def test_vix_thresholds_bucket_vol_level_with_lower_bounds_inclusive(vix, expected):
+    # Act
+    level = vol_level_of(vix, PARAMS)
+
+    # Assert
+    assert level is expected
+
+
+@pytest.mark.parametrize(
+    ("close", "sma_fast", "sma_slow", "expected"),
+    [
+        (102.0, 100.0, 95.0, Trend.UP),
+        (100.5, 100.0, 95.0, Trend.SIDEWAYS),  # close inside the band around the fast average
+        (102.0, 100.0, 99.5, Trend.SIDEWAYS),  # averages not separated by the band
+        (102.0, 100.0, 105.0, Trend.SIDEWAYS),  # above the fast average, but fast below slow
+        (90.0, 100.0, 105.0, Trend.DOWN),
+        (90.0, 100.0, 95.0, Trend.DOWN),  # crash through both averages before they cross
+        (96.0, 100.0, 95.0, Trend.SIDEWAYS),  # below the fast average, above the slow one
+        (99.5, 100.0, 99.0, Trend.SIDEWAYS),
+    ],
+)
+def test_trend_compares_close_with_both_averages_beyond_the_band(close, sma_fast, sma_slow, expected):
+    # Act
+    trend = trend_of(close, sma_fast, sma_slow, band=0.01)
+
+    # Assert
+    assert trend is expected
+
+
+def test_rising_market_with_low_vix_is_bull_calm_and_allows_short_strangles():
+    # Arrange
+    closes = _closes(np.linspace(100.0, 150.0, 260))
+
+    # Act
+    regime = classify_regime(closes, vix=12.0, iv_rank=35.0, params=PARAMS)
+
+    # Assert
+    assert (regime.trend, regime.vol_level, regime.name) == (Trend.UP, VolLevel.LOW, "bull_calm")
+    assert regime.allows("short_strangle")
+    assert not regime.allows("iron_condor")
+
+
+def test_regime_carries_the_inputs_it_was_classified_from():
+    # Arrange
+    closes = _closes(np.linspace(100.0, 150.0, 260))
+
+    # Act
+    regime = classify_regime(closes, vix=12.0, iv_rank=35.0, params=PARAMS)
+
+    # Assert
+    assert regime.close == pytest.approx(150.0)
+    assert regime.sma_fast == pytest.approx(closes.iloc[-50:].mean())
+    assert regime.sma_slow == pytest.approx(closes.iloc[-200:].mean())
+    assert (regime.vix, regime.iv_rank) == (12.0, 35.0)
+    assert regime.permissions == REGIME_PERMISSIONS[RegimeName.BULL_CALM]
+
+
+def test_falling_market_with_high_vix_is_bear_volatile_and_forbids_short_strangles():
+    # Arrange
+    closes = _closes(np.linspace(150.0, 100.0, 260))
+
+    # Act
+    regime = classify_regime(closes, vix=28.0, iv_rank=None, params=PARAMS)
+
+    # Assert
+    assert (regime.trend, regime.vol_level, regime.name) == (Trend.DOWN, VolLevel.HIGH, "bear_volatile")
+    assert not regime.allows("short_strangle")
+
+
+def test_flat_market_is_a_range_regime_that_allows_iron_condors():
+    # Arrange
+    closes = _closes(np.full(250, 100.0))
+
+    # Act
+    regime = classify_regime(closes, vix=18.0, iv_rank=None, params=PARAMS)
+
+    # Assert
+    assert (regime.trend, regime.name) == (Trend.SIDEWAYS, "range_calm")
+    assert regime.allows("iron_condor")
+
+
+def test_extreme_vix_is_a_crisis_that_permits_nothing_whatever_the_trend():
+    # Arrange
+    closes = _closes(np.linspace(100.0, 150.0, 260))
+
+    # Act
+    regime = classify_regime(closes, vix=40.0, iv_rank=None, params=PARAMS)
+
+    # Assert
+    assert (regime.trend, regime.vol_level, regime.name) == (Trend.UP, VolLevel.EXTREME, "crisis")
+    assert regime.permissions == frozenset()
+
+
+def test_short_strangle_is_permitted_only_in_bull_and_range_regimes():
+    # Act
+    allowed = {name for name, strategies in REGIME_PERMISSIONS.items() if "short_strangle" in strategies}
+
+    # Assert
+    assert allowed == {"bull_calm", "bull_volatile", "range_calm", "range_volatile"}
+
+
+def test_iron_condor_is_permitted_only_in_range_regimes():
+    # Act
+    allowed = {name for name, strategies in REGIME_PERMISSIONS.items() if "iron_condor" in strategies}
+
+    # Assert
+    assert allowed == {"range_calm", "range_volatile"}
+
+
+def test_permissions_table_covers_every_regime_with_known_strategy_names():
+    # Act
+    named = set().union(*REGIME_PERMISSIONS.values())
+
+    # Assert
+    assert set(REGIME_PERMISSIONS) == set(RegimeName)
+    assert named <= STRATEGY_NAMES
+
+
+def test_asking_about_an_unknown_strategy_raises_naming_it():
+    # Arrange
+    regime = classify_regime(_closes(np.full(200, 100.0)), vix=18.0, iv_rank=None, params=PARAMS)
+
+    # Act / Assert
+    with pytest.raises(RegimeError, match="'short_stranggle'"):
+        regime.allows("short_stranggle")
+
+
+def test_fewer_closes_than_the_slow_window_raises_naming_the_count():
+    # Arrange
+    closes = _closes(np.full(199, 100.0))
+
+    # Act / Assert
+    with pytest.raises(RegimeError, match="slow_window=200 daily closes, got 199"):
+        classify_regime(closes, vix=18.0, iv_rank=None, params=PARAMS)
+
+
+def test_missing_close_inside_the_slow_window_raises_naming_the_date():
+    # Arrange
+    closes = _closes(np.full(220, 100.0))
+    closes.iloc[-3] = np.nan
+
+    # Act / Assert
+    with pytest.raises(RegimeError, match=f"got nan at {closes.index[-3]}"):
+        classify_regime(closes, vix=18.0, iv_rank=None, params=PARAMS)
+
+
+@pytest.mark.parametrize(("vix", "iv_rank"), [(float("nan"), None), (0.0, None), (18.0, 101.0)])
+def test_invalid_vix_or_iv_rank_raises(vix, iv_rank):
+    # Arrange
+    closes = _closes(np.full(200, 100.0))
+
+    # Act / Assert
+    with pytest.raises(RegimeError, match="must be"):
+        classify_regime(closes, vix=vix, iv_rank=iv_rank, params=PARAMS)
+
+
+@needs_market_data
+def test_covid_crash_2020_03_16_is_a_crisis_with_a_down_trend():
+    # Act
+    regime = _classify_real_session("2020-03-16")
+
+    # Assert
+    assert (regime.name, regime.trend, regime.vol_level) == ("crisis", Trend.DOWN, VolLevel.EXTREME)
+    assert regime.vix == pytest.approx(82.69)
+    assert not regime.allows("short_strangle")
+
+
+@needs_market_data
+def test_financial_crisis_2008_11_20_has_extreme_vol():
+    # Act
+    regime = _classify_real_session("2008-11-20")
+
+    # Assert
+    assert (regime.name, regime.trend, regime.vol_level) == ("crisis", Trend.DOWN, VolLevel.EXTREME)
+
+
+@needs_market_data
+def test_mid_2017_is_bull_calm():
+    # Act
+    regime = _classify_real_session("2017-07-14")
+
+    # Assert
+    assert (regime.name, regime.trend, regime.vol_level) == ("bull_calm", Trend.UP, VolLevel.LOW)
+    assert regime.allows("short_strangle")
