@@ -57,7 +57,7 @@ def _parse(argv: list[str]) -> tuple[str, RunArgs]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `trading-pipeline` command."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    command, args = _parse(sys.argv[1:] if argv is None else argv)
+    _command, args = _parse(sys.argv[1:] if argv is None else argv)
     from trading_pipeline.settings import ConfigError, EnvSettings
 
     settings = EnvSettings()

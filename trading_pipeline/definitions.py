@@ -24,6 +24,7 @@ from trading_pipeline.defs.resources import build_resources
 from trading_pipeline.defs.risk import assets as risk_assets
 from trading_pipeline.defs.risk import checks as risk_checks
 from trading_pipeline.defs.schedules import end_of_day_analytics_schedule, trading_session_schedule
+from trading_pipeline.defs.sensors import trading_run_failure_alert
 from trading_pipeline.defs.volatility import assets as volatility_assets
 from trading_pipeline.defs.volatility import checks as volatility_checks
 from trading_pipeline.settings import EnvSettings
@@ -60,6 +61,7 @@ def build_definitions(settings: EnvSettings | None = None) -> dg.Definitions:
         asset_checks=dg.load_asset_checks_from_modules(check_modules),
         jobs=[trading_session_job, analytics_job],
         schedules=[trading_session_schedule, end_of_day_analytics_schedule],
+        sensors=[trading_run_failure_alert],
         resources={**build_resources(settings), **analytics_resources(settings)},
     )
 

@@ -111,8 +111,9 @@ def at_et(day: date, t: time) -> datetime:
 
 
 def expiration_datetime(expiration: date) -> datetime:
-    """When an option expiring on `expiration` stops trading (16:00 ET, UTC-aware)."""
-    return at_et(expiration, EXPIRY_TIME_ET)
+    """When an option expiring on `expiration` stops trading: 16:00 ET, or the close of a half-day."""
+    regular = at_et(expiration, EXPIRY_TIME_ET)
+    return min(regular, session_close(expiration)) if is_session(expiration) else regular
 
 
 def years_to_expiry(now: datetime, expiration: date) -> float:

@@ -11,7 +11,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from trading_pipeline.core.calendar import ET, EXPIRY_TIME_ET, SECONDS_PER_YEAR
+from trading_pipeline.core.calendar import ET, SECONDS_PER_YEAR, expiration_datetime
 from trading_pipeline.core.pricing import bsm_greeks, implied_vol
 
 QUOTE_COLUMNS: tuple[str, ...] = (
@@ -77,9 +77,8 @@ def enrich_chain(
     expirations = pd.to_datetime(chain["expiration"])
     chain["mid"] = (chain["bid"] + chain["ask"]) / 2
     chain["dte"] = (expirations - pd.Timestamp(now.astimezone(ET).date())).dt.days
-    expiry_utc = (
-        (expirations + pd.Timedelta(hours=EXPIRY_TIME_ET.hour)).dt.tz_localize(ET).dt.tz_convert("UTC")
-    )
+    expiry_at = {e: pd.Timestamp(expiration_datetime(e.date())) for e in expirations.unique()}
+    expiry_utc = expirations.map(expiry_at)
     chain["t_years"] = (expiry_utc - pd.Timestamp(now)).dt.total_seconds() / SECONDS_PER_YEAR
     div = chain["underlying"].map(dividend_yields).fillna(0.0).to_numpy()
     is_call = (chain["right"] == "C").to_numpy()

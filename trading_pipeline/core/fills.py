@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from trading_pipeline.core.instruments import Leg, Side, to_money
 from trading_pipeline.core.pnl import structure_value
@@ -24,11 +24,18 @@ class LegQuote:
         object.__setattr__(self, "ask", ask)
 
 
+CENT = Decimal("0.01")
+
+
 def price_toward_natural(side: Side, quote: LegQuote, fraction: Decimal) -> Decimal:
-    """Mid moved `fraction` of the half-spread toward the natural side (0 = mid, 1 = bid/ask)."""
+    """Mid moved `fraction` of the half-spread toward the natural side (0 = mid, 1 = bid/ask).
+
+    Sub-cent results round against us (buys up, sells down), so paper fills are never optimistic.
+    """
     mid = (quote.bid + quote.ask) / 2
     half_spread = (quote.ask - quote.bid) / 2
-    return to_money(mid + side.sign * Decimal(fraction) * half_spread)
+    price = mid + side.sign * Decimal(fraction) * half_spread
+    return price.quantize(CENT, rounding=ROUND_CEILING if side is Side.BUY else ROUND_FLOOR)
 
 
 def structure_price(legs: tuple[Leg, ...], quotes: tuple[LegQuote, ...], fraction: Decimal) -> Decimal:

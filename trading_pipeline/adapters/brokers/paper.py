@@ -112,7 +112,7 @@ class PaperBroker:
         )
 
     def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
-        """Fill the whole order if its limit is marketable now, else cancel it; duplicates return the original."""
+        """Fill the order if its limit is marketable now, else cancel it; a duplicate returns the original."""
         existing = self.find_order(intent.client_order_id)
         if existing is not None:
             return existing

@@ -4,10 +4,30 @@ import dagster as dg
 import pandas as pd
 
 from trading_pipeline.adapters.brokers.submission import SubmissionResult, submit_idempotently
+from trading_pipeline.adapters.notify.base import Notifier, Severity
+from trading_pipeline.core.orders import OrderStatus
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_partitions
-from trading_pipeline.defs.resources import LedgerResource, PaperBrokerResource, TradingConfigResource
+from trading_pipeline.defs.resources import (
+    LedgerResource,
+    NotifierResource,
+    PaperBrokerResource,
+    TradingConfigResource,
+)
 from trading_pipeline.defs.risk.assets import RiskReview
+
+
+def notify_submissions(notifier: Notifier, title: str, results: list[SubmissionResult]) -> None:
+    """Tell people about every order this run sent or reconciled; problems as warnings."""
+    for result in results:
+        if result.action == "already recorded":
+            continue
+        severity = Severity.INFO if result.status is OrderStatus.FILLED else Severity.WARNING
+        notifier.notify(
+            f"{title} {result.status.value}",
+            f"{result.client_order_id} {result.action}{': ' + result.message if result.message else ''}",
+            severity,
+        )
 
 
 def submissions_table(results: list[SubmissionResult]) -> pd.DataFrame:
@@ -30,12 +50,14 @@ def order_submissions(
     risk_approved_orders: RiskReview,
     ledger: LedgerResource,
     broker: PaperBrokerResource,
+    notifier: NotifierResource,
     trading_config: TradingConfigResource,
 ) -> list[SubmissionResult]:
     """Record each approved intent, reconcile it with the broker, and send it only if still unsent."""
     now = decision_time_of(context, trading_config.load())
     store, client = ledger.ledger(), broker.broker()
     results = [submit_idempotently(intent, store, client, now) for intent in risk_approved_orders.intents]
+    notify_submissions(notifier.notifier(), "entry order", results)
     context.add_output_metadata(
         {
             "sent": sum(r.action == "sent" for r in results),

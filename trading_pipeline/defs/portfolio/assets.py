@@ -15,11 +15,12 @@ from trading_pipeline.core.fills import LegQuote, structure_price
 from trading_pipeline.core.orders import OrderIntent, PositionEffect, make_client_order_id
 from trading_pipeline.core.pnl import structure_pnl
 from trading_pipeline.core.positions import Position, PositionMark
-from trading_pipeline.defs.execution.assets import submissions_table
+from trading_pipeline.defs.execution.assets import notify_submissions, submissions_table
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
 from trading_pipeline.defs.resources import (
     LedgerResource,
+    NotifierResource,
     PaperBrokerResource,
     TradingConfigResource,
 )
@@ -175,6 +176,7 @@ def exit_orders(
     option_chains: pd.DataFrame,
     ledger: LedgerResource,
     broker: PaperBrokerResource,
+    notifier: NotifierResource,
     trading_config: TradingConfigResource,
 ) -> list[SubmissionResult]:
     """Close positions whose profit target, loss stop or DTE exit fires, at most once per decision."""
@@ -191,6 +193,7 @@ def exit_orders(
         store.record_decision(plan.decision)
         reasons[position.position_id] = plan.decision.reasons[0]
         results.append(submit_idempotently(plan.intent, store, client, now))
+    notify_submissions(notifier.notifier(), "exit order", results)
     context.add_output_metadata(
         {
             "exits": len(results),

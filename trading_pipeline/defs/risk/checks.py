@@ -21,9 +21,8 @@ def approval_problems(review: RiskReview, config: PipelineConfig, settings: EnvS
     approved_ids = {d.decision_id for d in review.decisions if d.approved}
     for intent in review.intents:
         if intent.quantity > config.risk.max_contracts_per_order:
-            problems.append(
-                f"{intent.client_order_id}: {intent.quantity} contracts > max {config.risk.max_contracts_per_order}"
-            )
+            limit = config.risk.max_contracts_per_order
+            problems.append(f"{intent.client_order_id}: {intent.quantity} contracts > max {limit}")
         if intent.tags.get("decision_id") not in approved_ids:
             problems.append(f"{intent.client_order_id}: no approved decision recorded for this intent")
     per_strategy: dict[str, int] = {}
@@ -31,9 +30,8 @@ def approval_problems(review: RiskReview, config: PipelineConfig, settings: EnvS
         per_strategy[intent.strategy] = per_strategy.get(intent.strategy, 0) + 1
     for strategy, count in per_strategy.items():
         if count > config.risk.max_entries_per_session_per_strategy:
-            problems.append(
-                f"{strategy}: {count} entries approved > max {config.risk.max_entries_per_session_per_strategy}"
-            )
+            limit = config.risk.max_entries_per_session_per_strategy
+            problems.append(f"{strategy}: {count} entries approved > max {limit}")
     return problems
 
 
@@ -41,7 +39,7 @@ def approval_problems(review: RiskReview, config: PipelineConfig, settings: EnvS
 def approved_orders_within_limits(
     risk_approved_orders: RiskReview, trading_config: TradingConfigResource
 ) -> dg.AssetCheckResult:
-    """No order reaches the broker unless every limit holds, the kill switch is off and the mode is allowed."""
+    """No order reaches the broker unless the limits hold, the kill switch is off and the mode is allowed."""
     problems = approval_problems(risk_approved_orders, trading_config.load(), EnvSettings())
     return dg.AssetCheckResult(
         passed=not problems,
