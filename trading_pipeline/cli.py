@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -54,9 +55,21 @@ def _parse(argv: list[str]) -> tuple[str, RunArgs]:
     return args.command, RunArgs(args.sessions, args.end)
 
 
+def quiet_library_warnings() -> None:
+    """Keep the summary readable: preview/deprecation notices from Dagster and pandas 3 shims."""
+    import dagster as dg
+    import pandas as pd
+
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `trading-pipeline` command."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    quiet_library_warnings()
     _command, args = _parse(sys.argv[1:] if argv is None else argv)
     from trading_pipeline.settings import ConfigError, EnvSettings
 

@@ -40,6 +40,11 @@ class ChainSchemaError(ValueError):
     """A chain that misses columns or carries malformed values; the message names field and value."""
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds, so messages read -0.05, not np.float64(-0.05)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def validate_chain_schema(chain: pd.DataFrame) -> None:
     """Reject a chain whose columns or values are malformed, naming the first bad field and value.
 
@@ -54,19 +59,29 @@ def validate_chain_schema(chain: pd.DataFrame) -> None:
         if not bad.empty:
             row = bad.index[0]
             raise ChainSchemaError(
-                f"option chain field {column!r} has non-numeric value {chain.at[row, column]!r} "
+                f"option chain field {column!r} has non-numeric value {_plain(chain.at[row, column])!r} "
                 f"for {chain.at[row, 'occ_symbol']!r}"
             )
         negative = chain.loc[values < 0, column]
         if not negative.empty:
             row = negative.index[0]
             raise ChainSchemaError(
-                f"option chain field {column!r} has negative value {negative.iloc[0]!r} "
+                f"option chain field {column!r} has negative value {_plain(negative.iloc[0])!r} "
+                f"for {chain.at[row, 'occ_symbol']!r}"
+            )
+    for column, utc in (("expiration", False), ("quote_time", True)):
+        parsed = pd.to_datetime(chain[column], errors="coerce", utc=utc, format="mixed")
+        bad_dates = chain.loc[parsed.isna(), column]
+        if not bad_dates.empty:
+            row = bad_dates.index[0]
+            raise ChainSchemaError(
+                f"option chain field {column!r} has non-date value {_plain(bad_dates.iloc[0])!r} "
                 f"for {chain.at[row, 'occ_symbol']!r}"
             )
     bad_right = chain.loc[~chain["right"].isin(["C", "P"]), "right"]
     if not bad_right.empty:
-        raise ChainSchemaError(f"option chain field 'right' has value {bad_right.iloc[0]!r}; expected C or P")
+        shown = _plain(bad_right.iloc[0])
+        raise ChainSchemaError(f"option chain field 'right' has value {shown!r}; expected C or P")
 
 
 def enrich_chain(

@@ -24,14 +24,10 @@ def max_quote_age_seconds(chain: pd.DataFrame, now: datetime) -> float:
 
 def strikes_each_side(chain: pd.DataFrame) -> pd.DataFrame:
     """Per underlying and expiration, the number of quoted strikes below and above spot."""
-    frame = chain.assign(
-        below=chain["strike"] < chain["underlying_price"],
-        above=chain["strike"] > chain["underlying_price"],
-    )
-    grouped = frame.groupby(["underlying", "expiration"])
-    below = grouped.apply(lambda g: g.loc[g["below"], "strike"].nunique(), include_groups=False)
-    above = grouped.apply(lambda g: g.loc[g["above"], "strike"].nunique(), include_groups=False)
-    return pd.DataFrame({"below": below, "above": above}).reset_index()
+    strike, spot = chain["strike"], chain["underlying_price"]
+    frame = chain.assign(below=strike.where(strike < spot), above=strike.where(strike > spot))
+    counts = frame.groupby(["underlying", "expiration"])[["below", "above"]].nunique()
+    return counts.reset_index()
 
 
 def unsolvable_near_money(chain: pd.DataFrame) -> tuple[int, int]:

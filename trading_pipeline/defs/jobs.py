@@ -6,14 +6,13 @@ import dagster as dg
 from dagster_dbt import build_dbt_asset_selection
 
 from trading_pipeline.defs.analytics.assets import dbt_analytics
-from trading_pipeline.defs.partitions import EXECUTION_LANE_TAG, session_partitions
+from trading_pipeline.defs.partitions import EXECUTION_LANE_TAG
 
 SESSION_GROUPS = ("market_data", "volatility", "regime", "candidates", "risk", "execution", "portfolio")
 
 trading_session_job = dg.define_asset_job(
     name="trading_session_job",
     selection=dg.AssetSelection.groups(*SESSION_GROUPS) | dg.AssetSelection.key_prefixes("ledger_snapshot"),
-    partitions_def=session_partitions,
     executor_def=dg.in_process_executor,
     tags={EXECUTION_LANE_TAG: "execution"},
     description="Market data to orders, positions, exits and P&L for one NYSE session; runs one at a time.",

@@ -20,4 +20,4 @@ class LogNotifier:
         self._logger = logger or logging.getLogger("trading_pipeline.notify")
 
     def notify(self, subject: str, body: str, severity: Severity = Severity.INFO) -> None:
-        self._logger.log(_LEVELS[severity], "%s: %s", subject, body)
+        self._logger.log(_LEVELS.get(severity, logging.WARNING), "%s: %s", subject, body)

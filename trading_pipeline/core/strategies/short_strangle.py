@@ -85,13 +85,13 @@ def short_strangle_candidates(
         expiration = choose_expiration(rows, params.dte_min, params.dte_max, params.dte_target)
         put = strike_by_delta(rows, expiration, Right.PUT, params.target_delta)
         call = strike_by_delta(rows, expiration, Right.CALL, params.target_delta)
+        legs = (
+            Leg(_contract(put, params.underlying), Side.SELL),
+            Leg(_contract(call, params.underlying), Side.SELL),
+        )
     except SelectionError as exc:
         return StrategyOutcome(STRATEGY, skipped=(str(exc),))
 
-    legs = (
-        Leg(_contract(put, params.underlying), Side.SELL),
-        Leg(_contract(call, params.underlying), Side.SELL),
-    )
     quotes = (_quote(put), _quote(call))
     mid_value = structure_price(legs, quotes, Decimal(0))
     credit = -mid_value

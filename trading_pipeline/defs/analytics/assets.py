@@ -1,5 +1,6 @@
 """Analytics: a Parquet snapshot of the ledger, and the dbt models built on it (daily P&L, trades)."""
 
+import os
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -14,7 +15,10 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from trading_pipeline.defs.partitions import session_partitions
 from trading_pipeline.defs.resources import LedgerResource
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+#: The dbt project: next to the package in a source checkout, or TRADING_DBT_PROJECT_DIR when installed.
+DBT_PROJECT_DIR = Path(
+    os.environ.get("TRADING_DBT_PROJECT_DIR", Path(__file__).resolve().parents[3] / "dbt_project")
+)
 MONEY_TYPE = pa.decimal128(18, 4)
 
 #: The dbt installed next to this interpreter, so an un-activated virtualenv still finds it.

@@ -1,0 +1,134 @@
+"""Chain data-quality measurements: crossed quotes, quote age, strikes around spot, unsolvable IVs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trading_pipeline.core.chain import ENRICHED_COLUMNS, QUOTE_COLUMNS
+from trading_pipeline.core.chain_quality import (
+    crossed_quotes,
+    max_quote_age_seconds,
+    strikes_each_side,
+    unsolvable_near_money,
+)
+from trading_pipeline_tests.core.chain_builders import NOW, enriched_chain, quote_chain
+
+EMPTY = pd.DataFrame({column: [] for column in (*QUOTE_COLUMNS, *ENRICHED_COLUMNS)})
+
+
+def test_crossed_quotes_are_rows_with_bid_above_ask_only() -> None:
+    # Arrange
+    chain = quote_chain(dtes=(42,), strikes=(480, 500, 520))
+    chain.loc[0, ["bid", "ask"]] = [2.10, 2.00]  # crossed
+    chain.loc[1, ["bid", "ask"]] = [2.00, 2.00]  # locked, not crossed
+
+    # Act
+    crossed = crossed_quotes(chain)
+
+    # Assert
+    assert crossed["occ_symbol"].tolist() == [chain.at[0, "occ_symbol"]]
+
+
+def test_a_clean_chain_has_no_crossed_quotes() -> None:
+    assert crossed_quotes(quote_chain()).empty
+
+
+def test_max_quote_age_is_the_age_of_the_oldest_quote() -> None:
+    # Arrange
+    chain = quote_chain(dtes=(42,), strikes=(480, 500, 520))
+    chain["quote_time"] = pd.Timestamp(NOW) - pd.to_timedelta(np.arange(len(chain)), unit="s")
+    chain.loc[3, "quote_time"] = pd.Timestamp(NOW - timedelta(minutes=7))
+
+    # Act
+    age = max_quote_age_seconds(chain, NOW + timedelta(seconds=30))
+
+    # Assert
+    assert age == pytest.approx(7 * 60 + 30)
+
+
+def test_max_quote_age_reads_quote_times_in_other_time_zones_as_instants() -> None:
+    # Arrange: the same instant written in New York time.
+    chain = quote_chain(dtes=(42,), strikes=(500,))
+    chain["quote_time"] = pd.Timestamp(NOW - timedelta(seconds=90)).tz_convert("America/New_York")
+
+    # Act
+    age = max_quote_age_seconds(chain, NOW)
+
+    # Assert
+    assert age == pytest.approx(90)
+
+
+def test_max_quote_age_of_an_empty_chain_is_zero() -> None:
+    assert max_quote_age_seconds(EMPTY, NOW) == 0.0
+
+
+def test_strikes_each_side_counts_distinct_strikes_per_underlying_and_expiration() -> None:
+    # Arrange: spot 500; strikes 490, 495 below, 500 at the money, 505 above; puts and calls each.
+    spy = quote_chain(dtes=(42, 49), strikes=(490, 495, 500, 505))
+    qqq = quote_chain(dtes=(42,), strikes=(440, 460), underlying="QQQ", spot=450.0)
+    chain = pd.concat([spy, qqq], ignore_index=True)
+
+    # Act
+    counts = strikes_each_side(chain)
+
+    # Assert
+    by_key = {(row.underlying, row.expiration.date()): (row.below, row.above) for row in counts.itertuples()}
+    today = NOW.date()
+    assert by_key == {
+        ("SPY", today + timedelta(days=42)): (2, 1),
+        ("SPY", today + timedelta(days=49)): (2, 1),
+        ("QQQ", today + timedelta(days=42)): (1, 1),
+    }
+
+
+def test_strikes_each_side_reports_zero_for_a_side_without_strikes() -> None:
+    # Arrange
+    chain = quote_chain(dtes=(42,), strikes=(510, 520))
+
+    # Act
+    counts = strikes_each_side(chain)
+
+    # Assert
+    assert counts[["below", "above"]].to_dict("records") == [{"below": 0, "above": 2}]
+
+
+def test_strikes_each_side_of_an_empty_chain_is_an_empty_table() -> None:
+    # Act
+    counts = strikes_each_side(EMPTY)
+
+    # Assert
+    assert counts.empty
+    assert list(counts.columns) == ["underlying", "expiration", "below", "above"]
+
+
+def test_unsolvable_near_money_counts_missing_iv_within_five_percent_of_spot() -> None:
+    # Arrange: strikes 470..530 around spot 500; 480..520 are within 5% (9 strikes x 2 rights).
+    chain = enriched_chain(dtes=(42,), strikes=range(470, 535, 5))
+    chain.loc[chain["strike"] == 500.0, "iv"] = np.nan  # near the money: counted
+    chain.loc[chain["strike"] == 470.0, "iv"] = np.nan  # 6% away: ignored
+
+    # Act
+    unsolved, total = unsolvable_near_money(chain)
+
+    # Assert
+    assert (unsolved, total) == (2, 18)
+
+
+def test_unsolvable_near_money_ignores_contracts_expiring_today() -> None:
+    # Arrange
+    chain = enriched_chain(dtes=(0, 42), strikes=(500,))
+    chain.loc[chain["dte"] == 0, "iv"] = np.nan
+
+    # Act
+    unsolved, total = unsolvable_near_money(chain)
+
+    # Assert
+    assert (unsolved, total) == (0, 2)
+
+
+def test_unsolvable_near_money_of_an_empty_chain_is_zero_of_zero() -> None:
+    assert unsolvable_near_money(EMPTY) == (0, 0)

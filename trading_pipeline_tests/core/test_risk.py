@@ -1,0 +1,247 @@
+"""Pre-trade risk: every rejection reason, several at once, and review order with consumed room."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+from trading_pipeline.core.candidates import TradeCandidate
+from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side
+from trading_pipeline.core.risk import PortfolioState, RiskLimits, rejection_reasons, review_candidates
+
+EXPIRATION = date(2025, 4, 25)
+LIMITS = RiskLimits(max_entries_per_session_per_strategy=5)
+EMPTY_BOOK = PortfolioState(equity=Decimal("100000"), buying_power_used=Decimal("0"))
+
+
+def candidate(
+    buying_power: str = "5000",
+    quantity: int = 1,
+    score: float = 0.1,
+    strategy: str = "short_strangle",
+    put_strike: str = "470",
+) -> TradeCandidate:
+    legs = (
+        Leg(OptionContract("SPY", EXPIRATION, Decimal(put_strike), Right.PUT), Side.SELL),
+        Leg(OptionContract("SPY", EXPIRATION, Decimal("540"), Right.CALL), Side.SELL),
+    )
+    return TradeCandidate(
+        strategy=strategy,
+        underlying="SPY",
+        expiration=EXPIRATION,
+        legs=legs,
+        quantity=quantity,
+        mid_value=Decimal("-5.00"),
+        natural_value=Decimal("-4.90"),
+        limit_price=Decimal("-4.95"),
+        buying_power=Decimal(buying_power),
+        max_loss=None,
+        breakevens=(465.0, 545.0),
+        delta=0.0,
+        theta=50.0,
+        vega=-80.0,
+        score=score,
+        rationale=f"test candidate with score {score}",
+    )
+
+
+def state(
+    used: str = "0",
+    equity: str = "100000",
+    open_positions: dict[str, int] | None = None,
+    entries: dict[str, int] | None = None,
+) -> PortfolioState:
+    return PortfolioState(
+        equity=Decimal(equity),
+        buying_power_used=Decimal(used),
+        open_positions=Counter(open_positions or {}),
+        entries_this_session=Counter(entries or {}),
+    )
+
+
+def test_candidate_within_every_limit_has_no_reasons() -> None:
+    assert rejection_reasons(candidate(), EMPTY_BOOK, LIMITS) == []
+
+
+def test_kill_switch_rejects_every_entry() -> None:
+    # Arrange
+    limits = RiskLimits(kill_switch=True)
+
+    # Act
+    reasons = rejection_reasons(candidate(), EMPTY_BOOK, limits)
+
+    # Assert
+    assert reasons == ["kill switch is on: no new entries"]
+
+
+def test_too_many_contracts_is_rejected_naming_quantity_and_max() -> None:
+    # Arrange: 11 x 1000 of buying power stays well within the allocation limit.
+    too_big = candidate(buying_power="1000", quantity=11)
+
+    # Act
+    reasons = rejection_reasons(too_big, EMPTY_BOOK, LIMITS)
+
+    # Assert
+    assert reasons == ["contracts: 11 exceeds max 10 per order"]
+
+
+def test_allocation_above_limit_is_rejected_with_resulting_usage() -> None:
+    # Arrange: 48000 in use + 5000 = 53% of 100000 equity.
+    book = state(used="48000")
+
+    # Act
+    reasons = rejection_reasons(candidate(), book, LIMITS)
+
+    # Assert
+    assert reasons == ["allocation: buying power in use would reach 53.0% of equity 100000 (limit 50.0%)"]
+
+
+def test_allocation_exactly_at_limit_is_allowed() -> None:
+    # Arrange: 45000 + 5000 = exactly 50%.
+    book = state(used="45000")
+
+    # Act / Assert
+    assert rejection_reasons(candidate(), book, LIMITS) == []
+
+
+def test_allocation_counts_buying_power_times_quantity() -> None:
+    # Arrange: 2 x 30000 = 60% of equity.
+    big = candidate(buying_power="30000", quantity=2)
+
+    # Act
+    reasons = rejection_reasons(big, EMPTY_BOOK, LIMITS)
+
+    # Assert
+    assert reasons == ["allocation: buying power in use would reach 60.0% of equity 100000 (limit 50.0%)"]
+
+
+def test_non_positive_equity_is_rejected_as_allocation() -> None:
+    # Act
+    reasons = rejection_reasons(candidate(), state(equity="0"), LIMITS)
+
+    # Assert
+    assert reasons == ["allocation: account equity 0 is not positive"]
+
+
+def test_open_positions_at_max_for_the_strategy_is_rejected() -> None:
+    # Arrange
+    book = state(open_positions={"short_strangle": 3})
+
+    # Act
+    reasons = rejection_reasons(candidate(), book, LIMITS)
+
+    # Assert
+    assert reasons == ["positions: 3 open short_strangle positions (max 3)"]
+
+
+def test_open_positions_of_other_strategies_do_not_count() -> None:
+    # Arrange
+    book = state(open_positions={"iron_condor": 3}, entries={"iron_condor": 5})
+
+    # Act / Assert
+    assert rejection_reasons(candidate(), book, LIMITS) == []
+
+
+def test_entries_this_session_at_max_is_rejected() -> None:
+    # Arrange
+    limits = RiskLimits(max_entries_per_session_per_strategy=1)
+    book = state(entries={"short_strangle": 1})
+
+    # Act
+    reasons = rejection_reasons(candidate(), book, limits)
+
+    # Assert
+    assert reasons == ["entries: 1 short_strangle entries already this session (max 1)"]
+
+
+def test_non_positive_buying_power_requirement_is_rejected() -> None:
+    # Act
+    reasons = rejection_reasons(candidate(buying_power="0"), EMPTY_BOOK, LIMITS)
+
+    # Assert
+    assert reasons == ["buying power: requirement 0 must be positive"]
+
+
+def test_every_broken_limit_is_reported_at_once() -> None:
+    # Arrange
+    limits = RiskLimits(kill_switch=True, max_entries_per_session_per_strategy=1)
+    book = state(used="60000", open_positions={"short_strangle": 4}, entries={"short_strangle": 2})
+
+    # Act
+    reasons = rejection_reasons(candidate(quantity=12), book, limits)
+
+    # Assert
+    assert [reason.split(":")[0] for reason in reasons] == [
+        "kill switch is on",
+        "contracts",
+        "allocation",
+        "positions",
+        "entries",
+    ]
+
+
+def test_review_orders_decisions_best_score_first() -> None:
+    # Arrange
+    low, high = candidate(score=0.1, put_strike="465"), candidate(score=0.3, put_strike="470")
+
+    # Act
+    decisions = review_candidates([low, high], EMPTY_BOOK, LIMITS)
+
+    # Assert
+    assert [d.candidate for d in decisions] == [high, low]
+    assert all(d.approved for d in decisions)
+
+
+def test_review_counts_an_earlier_approval_against_the_session_entry_limit() -> None:
+    # Arrange
+    limits = RiskLimits(max_entries_per_session_per_strategy=1)
+    first, second = candidate(score=0.3, put_strike="470"), candidate(score=0.2, put_strike="465")
+
+    # Act
+    decisions = review_candidates([second, first], EMPTY_BOOK, limits)
+
+    # Assert
+    assert decisions[0].candidate == first and decisions[0].approved
+    assert decisions[1].candidate == second
+    assert decisions[1].reasons == ("entries: 1 short_strangle entries already this session (max 1)",)
+
+
+def test_review_counts_earlier_approval_buying_power_and_rejected_ones_consume_nothing() -> None:
+    # Arrange: 30% approved; +40% would be 70% (rejected); +10% is then 40% (approved).
+    a = candidate(buying_power="30000", score=0.3, put_strike="470")
+    b = candidate(buying_power="40000", score=0.2, put_strike="465")
+    c = candidate(buying_power="10000", score=0.1, put_strike="460")
+
+    # Act
+    decisions = review_candidates([c, b, a], EMPTY_BOOK, LIMITS)
+
+    # Assert
+    assert [d.candidate for d in decisions] == [a, b, c]
+    assert [d.approved for d in decisions] == [True, False, True]
+    assert decisions[1].reasons == (
+        "allocation: buying power in use would reach 70.0% of equity 100000 (limit 50.0%)",
+    )
+
+
+def test_review_does_not_change_the_callers_state() -> None:
+    # Act
+    review_candidates([candidate(), candidate(put_strike="465")], EMPTY_BOOK, LIMITS)
+
+    # Assert
+    assert EMPTY_BOOK.buying_power_used == Decimal("0")
+    assert EMPTY_BOOK.open_positions == Counter()
+    assert EMPTY_BOOK.entries_this_session == Counter()
+
+
+def test_state_with_entry_adds_buying_power_position_and_entry() -> None:
+    # Arrange
+    book = state(used="1000", open_positions={"short_strangle": 1})
+
+    # Act
+    after = book.with_entry(candidate(buying_power="5000", quantity=2))
+
+    # Assert
+    assert after.buying_power_used == Decimal("11000")
+    assert after.open_positions["short_strangle"] == 2
+    assert after.entries_this_session["short_strangle"] == 1

@@ -1,0 +1,171 @@
+"""The single Definitions object loads and holds the whole architecture graph, checks, jobs and schedules."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from trading_pipeline.definitions import defs
+from trading_pipeline.defs.partitions import session_partitions
+
+SESSION_ASSETS = {
+    "underlying_bars",
+    "realized_vol",
+    "option_chains",
+    "implied_vol_history",
+    "iv_rank",
+    "market_regime",
+    "trade_candidates",
+    "risk_approved_orders",
+    "order_submissions",
+    "positions",
+    "position_marks",
+    "exit_orders",
+    "portfolio_risk",
+    "portfolio_pnl",
+}
+SNAPSHOT_TABLES = (
+    "decisions",
+    "order_intents",
+    "orders",
+    "order_events",
+    "fills",
+    "positions",
+    "position_marks",
+    "iv_observations",
+)
+SNAPSHOT_ASSETS = {f"ledger_snapshot/{table}" for table in SNAPSHOT_TABLES}
+DBT_MARTS = {"daily_pnl", "trades", "strategy_performance"}
+#: dbt staging model -> the ledger snapshot table its source reads.
+DBT_STAGING_SOURCES = {
+    "stg_positions": "positions",
+    "stg_fills": "fills",
+    "stg_position_marks": "position_marks",
+}
+CHECKS = {
+    "option_chains": {
+        "chain_quotes_not_crossed",
+        "chain_quotes_fresh",
+        "chain_complete_around_spot",
+        "chain_iv_solvable",
+    },
+    "iv_rank": {"iv_rank_history_sufficient_and_in_range"},
+    "trade_candidates": {"candidates_well_formed"},
+    "risk_approved_orders": {"approved_orders_within_limits"},
+}
+
+
+@pytest.fixture(scope="module")
+def asset_graph() -> dg.AssetGraph:
+    return defs.resolve_asset_graph()
+
+
+def _keys(graph: dg.AssetGraph) -> set[str]:
+    return {key.to_user_string() for key in graph.get_all_asset_keys()}
+
+
+def test_definitions_hold_every_asset_of_the_architecture_graph(asset_graph: dg.AssetGraph) -> None:
+    expected = SESSION_ASSETS | SNAPSHOT_ASSETS | DBT_MARTS | set(DBT_STAGING_SOURCES)
+
+    missing = expected - _keys(asset_graph)
+
+    assert not missing
+
+
+def test_definitions_hold_every_pipeline_asset_check(asset_graph: dg.AssetGraph) -> None:
+    found: dict[str, set[str]] = {}
+    for check in asset_graph.asset_check_keys:
+        found.setdefault(check.asset_key.to_user_string(), set()).add(check.name)
+
+    for asset, names in CHECKS.items():
+        assert found.get(asset, set()) >= names, asset
+
+
+@pytest.mark.parametrize("asset", sorted(CHECKS))
+def test_pipeline_checks_are_blocking(asset_graph: dg.AssetGraph, asset: str) -> None:
+    checks = [key for key in asset_graph.asset_check_keys if key.asset_key == dg.AssetKey(asset)]
+
+    blocking = {key.name: asset_graph.get_check_spec(key).blocking for key in checks}
+
+    assert blocking == dict.fromkeys(CHECKS[asset], True)
+
+
+@pytest.mark.parametrize("asset", sorted(SESSION_ASSETS | SNAPSHOT_ASSETS))
+def test_session_assets_are_partitioned_by_nyse_session(asset_graph: dg.AssetGraph, asset: str) -> None:
+    node = asset_graph.get(dg.AssetKey.from_user_string(asset))
+
+    assert node.partitions_def == session_partitions
+
+
+def test_session_partitions_are_nyse_sessions_only() -> None:
+    keys = set(session_partitions.get_partition_keys())
+
+    assert "2025-12-01" in keys
+    assert "2025-11-28" in keys  # half-day
+    assert "2025-12-25" not in keys  # Christmas
+    assert "2025-11-29" not in keys  # Saturday
+
+
+@pytest.mark.parametrize(("model", "table"), sorted(DBT_STAGING_SOURCES.items()))
+def test_dbt_staging_model_depends_on_its_ledger_snapshot(
+    asset_graph: dg.AssetGraph, model: str, table: str
+) -> None:
+    parents = asset_graph.get(dg.AssetKey(model)).parent_keys
+
+    assert dg.AssetKey(["ledger_snapshot", table]) in parents
+
+
+def test_ledger_snapshot_runs_after_portfolio_pnl(asset_graph: dg.AssetGraph) -> None:
+    for table in SNAPSHOT_TABLES:
+        parents = asset_graph.get(dg.AssetKey(["ledger_snapshot", table])).parent_keys
+
+        assert dg.AssetKey("portfolio_pnl") in parents
+
+
+def test_broker_touching_assets_sit_downstream_of_the_blocking_checks(asset_graph: dg.AssetGraph) -> None:
+    for asset in ("order_submissions", "exit_orders"):
+        ancestors = {key.to_user_string() for key in _ancestors(asset_graph, dg.AssetKey(asset))}
+
+        assert set(CHECKS) <= ancestors, asset
+
+
+def _ancestors(graph: dg.AssetGraph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen: set[dg.AssetKey] = set()
+    todo = list(graph.get(key).parent_keys)
+    while todo:
+        parent = todo.pop()
+        if parent not in seen:
+            seen.add(parent)
+            todo.extend(graph.get(parent).parent_keys)
+    return seen
+
+
+def test_trading_session_job_selects_the_session_graph_and_snapshot() -> None:
+    job = defs.resolve_job_def("trading_session_job")
+
+    selected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+
+    assert selected == SESSION_ASSETS | SNAPSHOT_ASSETS
+    assert job.partitions_def == session_partitions
+
+
+def test_analytics_job_selects_the_dbt_models() -> None:
+    job = defs.resolve_job_def("analytics_job")
+
+    selected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+
+    assert selected == DBT_MARTS | set(DBT_STAGING_SOURCES)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "job"),
+    [
+        ("trading_session_schedule", "trading_session_job"),
+        ("end_of_day_analytics_schedule", "analytics_job"),
+    ],
+)
+def test_schedules_target_their_jobs_in_new_york_time(schedule: str, job: str) -> None:
+    definition = defs.resolve_schedule_def(schedule)
+
+    assert definition.job_name == job
+    assert definition.execution_timezone == "America/New_York"
