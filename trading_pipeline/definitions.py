@@ -32,13 +32,11 @@ from trading_pipeline.settings import EnvSettings
 
 def analytics_resources(settings: EnvSettings) -> dict[str, dg.ConfigurableResource]:
     """Snapshot directory and dbt; dbt's profile and sources read the same paths from the environment."""
-    data_dir = settings.data_dir.resolve()
-    snapshot_dir = data_dir / "snapshots" / "ledger"
-    os.environ.setdefault("TRADING_SNAPSHOT_DIR", str(snapshot_dir))
-    os.environ.setdefault("TRADING_ANALYTICS_DB", str(data_dir / "analytics.duckdb"))
+    os.environ["TRADING_SNAPSHOT_DIR"] = str(settings.resolved_snapshot_dir)
+    os.environ["TRADING_ANALYTICS_DB"] = str(settings.resolved_analytics_db)
     os.environ.setdefault("DO_NOT_TRACK", "1")
     return {
-        "snapshot_dir": SnapshotDirResource(path=os.environ["TRADING_SNAPSHOT_DIR"]),
+        "snapshot_dir": SnapshotDirResource(path=str(settings.resolved_snapshot_dir)),
         "dbt": dbt_resource(),
     }
 

@@ -46,12 +46,24 @@ class EnvSettings(BaseSettings):
     config: Path | None = None
     data_dir: Path = Path("var")
     ledger_url: str | None = None
+    snapshot_dir: Path | None = None
+    analytics_db: Path | None = None
     live_acknowledgement: str = ""
 
     @property
     def resolved_ledger_url(self) -> str:
         """The ledger database: TRADING_LEDGER_URL, else a SQLite file under the data directory."""
         return self.ledger_url or f"sqlite:///{(self.data_dir / 'ledger.sqlite').resolve()}"
+
+    @property
+    def resolved_snapshot_dir(self) -> Path:
+        """Where the ledger snapshot's Parquet files go (TRADING_SNAPSHOT_DIR, else under data_dir)."""
+        return (self.snapshot_dir or self.data_dir / "snapshots" / "ledger").resolve()
+
+    @property
+    def resolved_analytics_db(self) -> Path:
+        """The DuckDB file dbt builds into (TRADING_ANALYTICS_DB, else under data_dir)."""
+        return (self.analytics_db or self.data_dir / "analytics.duckdb").resolve()
 
 
 class _Frozen(BaseModel):
@@ -94,6 +106,7 @@ class VolatilityConfig(_Frozen):
 class DataQualityConfig(_Frozen):
     max_quote_age_seconds: float = Field(300, gt=0, le=86_400)
     min_strikes_each_side: int = Field(5, ge=1, le=200)
+    max_spot_gap_spacings: float = Field(2.0, ge=1.0, le=50.0)
     max_iv_unsolvable_fraction: float = Field(0.05, ge=0.0, le=1.0)
     chain_min_dte: int = Field(0, ge=0, le=3650)
     chain_max_dte: int = Field(70, ge=1, le=3650)

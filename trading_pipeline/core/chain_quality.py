@@ -30,6 +30,26 @@ def strikes_each_side(chain: pd.DataFrame) -> pd.DataFrame:
     return counts.reset_index()
 
 
+def _spot_gap(group: pd.DataFrame) -> float:
+    strikes = pd.Series(sorted(group["strike"].unique()))
+    spot = float(group["underlying_price"].iloc[0])
+    below, above = strikes[strikes <= spot], strikes[strikes > spot]
+    near = strikes[(strikes / spot - 1).abs() < NEAR_MONEY_PCT]
+    spacing = near.diff().median() if len(near) > 1 else float("nan")
+    if below.empty or above.empty or not spacing > 0:
+        return float("inf")
+    return float((above.iloc[0] - below.iloc[-1]) / spacing)
+
+
+def gap_around_spot(chain: pd.DataFrame) -> pd.DataFrame:
+    """Per underlying and expiration, the distance between the strikes bracketing spot, in units of
+    the usual strike spacing near the money: 1 on a complete grid, larger when strikes are missing."""
+    if chain.empty:
+        return pd.DataFrame(columns=["underlying", "expiration", "gap_spacings"])
+    gaps = chain.groupby(["underlying", "expiration"])[["strike", "underlying_price"]].apply(_spot_gap)
+    return gaps.rename("gap_spacings").reset_index()
+
+
 def unsolvable_near_money(chain: pd.DataFrame) -> tuple[int, int]:
     """(near-the-money quotes with no solvable IV, near-the-money quotes): strikes within 5% of spot."""
     near = chain[(chain["strike"] / chain["underlying_price"] - 1).abs() < NEAR_MONEY_PCT]

@@ -11,6 +11,7 @@ import pytest
 from trading_pipeline.core.chain import ENRICHED_COLUMNS, QUOTE_COLUMNS
 from trading_pipeline.core.chain_quality import (
     crossed_quotes,
+    gap_around_spot,
     max_quote_age_seconds,
     strikes_each_side,
     unsolvable_near_money,
@@ -132,3 +133,44 @@ def test_unsolvable_near_money_ignores_contracts_expiring_today() -> None:
 
 def test_unsolvable_near_money_of_an_empty_chain_is_zero_of_zero() -> None:
     assert unsolvable_near_money(EMPTY) == (0, 0)
+
+
+def _grid(strikes: list[float], spot: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "underlying": "SPY",
+            "expiration": pd.Timestamp("2026-01-16"),
+            "strike": strikes,
+            "underlying_price": spot,
+        }
+    )
+
+
+def test_gap_around_spot_is_one_spacing_on_a_complete_grid() -> None:
+    # Arrange
+    chain = _grid([float(k) for k in range(490, 511)], spot=500.4)
+
+    # Act
+    gaps = gap_around_spot(chain)
+
+    # Assert
+    assert gaps["gap_spacings"].tolist() == [1.0]
+
+
+def test_gap_around_spot_grows_with_the_strikes_missing_next_to_spot() -> None:
+    # Arrange: 499, 500 and 501, 502 missing around a spot of 500.4
+    chain = _grid([float(k) for k in range(490, 511) if k not in (499, 500, 501, 502)], spot=500.4)
+
+    # Act
+    gaps = gap_around_spot(chain)
+
+    # Assert: 498 -> 503 is five spacings of 1
+    assert gaps["gap_spacings"].tolist() == [5.0]
+
+
+def test_gap_around_spot_is_infinite_when_one_side_has_no_strike() -> None:
+    # Arrange
+    chain = _grid([490.0, 495.0, 500.0], spot=505.0)
+
+    # Act / Assert
+    assert gap_around_spot(chain)["gap_spacings"].tolist() == [float("inf")]

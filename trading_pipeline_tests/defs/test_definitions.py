@@ -7,35 +7,8 @@ import pytest
 
 from trading_pipeline.definitions import defs
 from trading_pipeline.defs.partitions import session_partitions
+from trading_pipeline_tests.architecture import DBT_MARTS, SESSION_ASSETS, SNAPSHOT_ASSETS, SNAPSHOT_TABLES
 
-SESSION_ASSETS = {
-    "underlying_bars",
-    "realized_vol",
-    "option_chains",
-    "implied_vol_history",
-    "iv_rank",
-    "market_regime",
-    "trade_candidates",
-    "risk_approved_orders",
-    "order_submissions",
-    "positions",
-    "position_marks",
-    "exit_orders",
-    "portfolio_risk",
-    "portfolio_pnl",
-}
-SNAPSHOT_TABLES = (
-    "decisions",
-    "order_intents",
-    "orders",
-    "order_events",
-    "fills",
-    "positions",
-    "position_marks",
-    "iv_observations",
-)
-SNAPSHOT_ASSETS = {f"ledger_snapshot/{table}" for table in SNAPSHOT_TABLES}
-DBT_MARTS = {"daily_pnl", "trades", "strategy_performance"}
 #: dbt staging model -> the ledger snapshot table its source reads.
 DBT_STAGING_SOURCES = {
     "stg_positions": "positions",

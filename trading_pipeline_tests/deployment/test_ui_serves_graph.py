@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from trading_pipeline_tests.architecture import DBT_MARTS, SESSION_ASSETS
 from trading_pipeline_tests.deployment.dagster_dev import dagster_dev
 
 pytestmark = pytest.mark.slow
@@ -19,26 +20,7 @@ REPOSITORY_JOBS = """
   }
 }
 """
-ARCHITECTURE_ASSETS = {
-    "underlying_bars",
-    "realized_vol",
-    "option_chains",
-    "implied_vol_history",
-    "iv_rank",
-    "market_regime",
-    "trade_candidates",
-    "risk_approved_orders",
-    "order_submissions",
-    "positions",
-    "position_marks",
-    "exit_orders",
-    "portfolio_risk",
-    "portfolio_pnl",
-    "ledger_snapshot/fills",
-    "daily_pnl",
-    "trades",
-    "strategy_performance",
-}
+ARCHITECTURE_ASSETS = SESSION_ASSETS | {"ledger_snapshot/fills"} | DBT_MARTS
 
 
 def test_dagster_dev_serves_asset_graph_and_trading_session_job(tmp_path: Path) -> None:

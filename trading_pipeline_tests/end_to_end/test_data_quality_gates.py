@@ -59,7 +59,7 @@ def test_crossed_quotes_fail_the_blocking_chain_check_and_stop_all_orders(tmp_pa
         (
             SimulatedMarketResource(seed=7, drop_strikes_near_spot=40),
             "chain_complete_around_spot",
-            "thin_expirations",
+            "incomplete_expirations",
         ),
     ],
     ids=["stale", "one_side_of_spot_empty"],
@@ -78,16 +78,15 @@ def test_faulty_chain_fails_its_blocking_check_and_stops_all_orders(
     _assert_nothing_reached_the_broker(harness, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chain_complete_around_spot counts strikes anywhere on each side of spot "
-    "(core/chain_quality.py strikes_each_side), so a chain missing its 5 strikes nearest spot "
-    "still has 26+ strikes per side and passes",
-)
-def test_chain_missing_the_strikes_nearest_spot_fails_the_completeness_check(tmp_path: Path) -> None:
-    harness = make_harness(tmp_path, market=SimulatedMarketResource(seed=7, drop_strikes_near_spot=5))
+@pytest.mark.parametrize("dropped", [1, 5])
+def test_chain_missing_the_strikes_nearest_spot_fails_the_completeness_check(
+    tmp_path: Path, dropped: int
+) -> None:
+    harness = make_harness(tmp_path, market=SimulatedMarketResource(seed=7, drop_strikes_near_spot=dropped))
 
     result = harness.run_session(ENTRY_SESSION, MORNING)
 
-    assert not check_evaluations(result)["chain_complete_around_spot"].passed
+    evaluation = check_evaluations(result)["chain_complete_around_spot"]
+    assert not evaluation.passed
+    assert evaluation.metadata["widest_spot_gap_spacings"].value >= 2 * dropped + 1
     _assert_nothing_reached_the_broker(harness, result)

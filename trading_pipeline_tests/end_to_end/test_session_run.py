@@ -13,7 +13,7 @@ import pytest
 from trading_pipeline.core.instruments import Side
 from trading_pipeline.core.orders import OrderStatus, PositionEffect
 from trading_pipeline.core.positions import Position, PositionStatus
-from trading_pipeline.defs.analytics.assets import SNAPSHOT_TABLES
+from trading_pipeline_tests.architecture import SESSION_ASSETS, SNAPSHOT_ASSETS
 from trading_pipeline_tests.pipeline_harness import (
     ENTRY_SESSION,
     MORNING,
@@ -24,23 +24,7 @@ from trading_pipeline_tests.pipeline_harness import (
     materialized,
 )
 
-SESSION_GRAPH = {
-    "underlying_bars",
-    "realized_vol",
-    "option_chains",
-    "implied_vol_history",
-    "iv_rank",
-    "market_regime",
-    "trade_candidates",
-    "risk_approved_orders",
-    "order_submissions",
-    "positions",
-    "position_marks",
-    "exit_orders",
-    "portfolio_risk",
-    "portfolio_pnl",
-    *(f"ledger_snapshot/{table}" for table in SNAPSHOT_TABLES),
-}
+SESSION_GRAPH = SESSION_ASSETS | SNAPSHOT_ASSETS
 PIPELINE_CHECKS = {
     "chain_quotes_not_crossed",
     "chain_quotes_fresh",

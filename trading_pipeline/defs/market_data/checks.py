@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from trading_pipeline.core.chain_quality import (
+    gap_around_spot,
     max_quote_age_seconds,
     strikes_each_side,
     unsolvable_near_money,
@@ -48,18 +49,24 @@ def chain_quotes_fresh(
 def chain_complete_around_spot(
     option_chains: pd.DataFrame, trading_config: TradingConfigResource
 ) -> dg.AssetCheckResult:
-    """Every expiration quotes at least the configured number of strikes below and above spot."""
-    minimum = trading_config.load().data_quality.min_strikes_each_side
-    counts = strikes_each_side(option_chains)
-    thin = counts[(counts["below"] < minimum) | (counts["above"] < minimum)]
+    """Every expiration quotes enough strikes on each side of spot, with no hole around spot."""
+    quality = trading_config.load().data_quality
+    counts = strikes_each_side(option_chains).merge(gap_around_spot(option_chains), how="outer")
+    thin = counts[
+        (counts["below"] < quality.min_strikes_each_side)
+        | (counts["above"] < quality.min_strikes_each_side)
+        | (counts["gap_spacings"] > quality.max_spot_gap_spacings)
+    ]
     return dg.AssetCheckResult(
         passed=bool(not counts.empty and thin.empty),
         metadata={
             "expirations": len(counts),
-            "thin_expirations": len(thin),
-            "min_strikes_each_side": minimum,
+            "incomplete_expirations": len(thin),
+            "min_strikes_each_side": quality.min_strikes_each_side,
+            "max_spot_gap_spacings": quality.max_spot_gap_spacings,
             "fewest_below": int(counts["below"].min()) if not counts.empty else 0,
             "fewest_above": int(counts["above"].min()) if not counts.empty else 0,
+            "widest_spot_gap_spacings": float(counts["gap_spacings"].max()) if not counts.empty else 0.0,
         },
     )
 

@@ -1,0 +1,34 @@
+"""The asset graph ../shared/ARCHITECTURE.md promises, as the tests expect to find it."""
+
+#: Assets of one NYSE session partition, from market data to P&L.
+SESSION_ASSETS = frozenset(
+    {
+        "underlying_bars",
+        "realized_vol",
+        "option_chains",
+        "implied_vol_history",
+        "iv_rank",
+        "market_regime",
+        "trade_candidates",
+        "risk_approved_orders",
+        "order_submissions",
+        "positions",
+        "position_marks",
+        "exit_orders",
+        "portfolio_risk",
+        "portfolio_pnl",
+    }
+)
+#: Ledger tables the snapshot writes to Parquet, one asset each under ledger_snapshot/.
+SNAPSHOT_TABLES = (
+    "decisions",
+    "order_intents",
+    "orders",
+    "order_events",
+    "fills",
+    "positions",
+    "position_marks",
+    "iv_observations",
+)
+SNAPSHOT_ASSETS = frozenset(f"ledger_snapshot/{table}" for table in SNAPSHOT_TABLES)
+DBT_MARTS = frozenset({"daily_pnl", "trades", "strategy_performance"})
