@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,11 +15,7 @@ from trading_pipeline.core.regime import (
     trend_of,
     vol_level_of,
 )
-
-MARKET_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "market"
-needs_market_data = pytest.mark.skipif(
-    not MARKET_DATA.is_dir(), reason=f"real market data folder {MARKET_DATA} is absent"
-)
+from trading_pipeline_tests.real_market_data import daily_closes, needs_market_data
 
 PARAMS = RegimeParams()
 
@@ -30,13 +24,8 @@ def _closes(values: np.ndarray) -> pd.Series:
     return pd.Series(values, index=pd.bdate_range("2023-01-02", periods=len(values)))
 
 
-def _daily_closes(symbol: str) -> pd.Series:
-    frame = pd.read_csv(MARKET_DATA / "daily" / f"{symbol}.csv", parse_dates=["Date"], index_col="Date")
-    return frame["Close"]
-
-
 def _classify_real_session(day: str):
-    spy, vix = _daily_closes("SPY"), _daily_closes("VIX")
+    spy, vix = daily_closes("SPY"), daily_closes("VIX")
     return classify_regime(spy.loc[:day], float(vix.loc[day]), None, PARAMS)
 
 

@@ -15,11 +15,7 @@ from trading_pipeline.core.volatility import (
     iv_rank,
     realized_vol,
 )
-
-MARKET_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "market"
-needs_market_data = pytest.mark.skipif(
-    not MARKET_DATA.is_dir(), reason=f"real market data folder {MARKET_DATA} is absent"
-)
+from trading_pipeline_tests.real_market_data import MARKET_DATA, daily_closes, needs_market_data
 
 #: Vendor placeholder IV on expired or untradeable contracts (they also carry zero greeks).
 PLACEHOLDER_IV = 0.113826
@@ -58,11 +54,6 @@ def _smile(rows: list[tuple[float, str, float]], spot: float = 100.0) -> pd.Data
             "underlying_price": spot,
         }
     )
-
-
-def _daily_closes(symbol: str) -> pd.Series:
-    frame = pd.read_csv(MARKET_DATA / "daily" / f"{symbol}.csv", parse_dates=["Date"], index_col="Date")
-    return frame["Close"]
 
 
 def _load_recorded_chain(path: Path, quote_day: date, spot: float) -> pd.DataFrame:
@@ -329,7 +320,7 @@ def test_realized_vol_rejects_a_non_positive_close():
 @needs_market_data
 def test_vix_rank_of_vix_on_2020_03_16_is_100_and_in_july_2017_below_10():
     # Arrange
-    vix = _daily_closes("VIX")
+    vix = daily_closes("VIX")
 
     def rank_on(day: str) -> float:
         position = vix.index.get_loc(pd.Timestamp(day))
@@ -346,7 +337,7 @@ def test_vix_rank_of_vix_on_2020_03_16_is_100_and_in_july_2017_below_10():
 @needs_market_data
 def test_spy_20_day_realized_vol_above_60pct_in_march_2020_and_below_10pct_in_2017():
     # Arrange
-    spy = _daily_closes("SPY")
+    spy = daily_closes("SPY")
 
     # Act
     rv = realized_vol(spy, window=20)
