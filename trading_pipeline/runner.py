@@ -70,12 +70,12 @@ def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     ]
 
 
-def _describe_tick(tick: TickReport, ledger: SqlLedger) -> None:
+def _describe_tick(tick: TickReport, ledger: SqlLedger, symbol: str) -> None:
     if tick.failed_checks:
         tick.lines.append("blocked by " + ", ".join(tick.failed_checks))
-    rank = tick.value("iv_rank", "iv_rank_SPY")
+    rank = tick.value("iv_rank", f"iv_rank_{symbol}")
     if rank is not None:
-        tick.lines.append(f"IVR {rank:5.1f} ATM IV {tick.value('iv_rank', 'atm_iv_SPY'):.3f}")
+        tick.lines.append(f"{symbol} IVR {rank:5.1f} ATM IV {tick.value('iv_rank', f'atm_iv_{symbol}'):.3f}")
     regime = tick.value("market_regime", "regime")
     if regime:
         tick.lines.append(f"regime {regime} (VIX {tick.value('market_regime', 'vix'):.1f})")
@@ -113,7 +113,7 @@ def run_sessions(count: int, end: date, settings: EnvSettings | None = None) -> 
                 run_config=QUIET,
             )
             tick = TickReport(session, at, result.success, _metadata(result), _failed_checks(result))
-            _describe_tick(tick, ledger)
+            _describe_tick(tick, ledger, config.universe.regime_underlying)
             ticks.append(tick)
     analytics = defs.resolve_job_def("analytics_job").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET
