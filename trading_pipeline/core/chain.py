@@ -11,7 +11,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from trading_pipeline.core.calendar import ET, SECONDS_PER_YEAR, expiration_datetime
+from trading_pipeline.core.calendar import ET, days_to_expiry, years_to_expiry
+from trading_pipeline.core.fills import LegQuote
+from trading_pipeline.core.instruments import Leg
 from trading_pipeline.core.pricing import bsm_greeks, implied_vol
 
 QUOTE_COLUMNS: tuple[str, ...] = (
@@ -90,11 +92,11 @@ def enrich_chain(
     """Add mid, DTE, time to expiry, IV solved from the mid, and BSM greeks at that IV."""
     chain = quotes.copy()
     expirations = pd.to_datetime(chain["expiration"])
+    today = now.astimezone(ET).date()
+    unique = [e.date() for e in expirations.unique()]
     chain["mid"] = (chain["bid"] + chain["ask"]) / 2
-    chain["dte"] = (expirations - pd.Timestamp(now.astimezone(ET).date())).dt.days
-    expiry_at = {e: pd.Timestamp(expiration_datetime(e.date())) for e in expirations.unique()}
-    expiry_utc = expirations.map(expiry_at)
-    chain["t_years"] = (expiry_utc - pd.Timestamp(now)).dt.total_seconds() / SECONDS_PER_YEAR
+    chain["dte"] = expirations.map({pd.Timestamp(e): days_to_expiry(today, e) for e in unique})
+    chain["t_years"] = expirations.map({pd.Timestamp(e): years_to_expiry(now, e) for e in unique})
     div = chain["underlying"].map(dividend_yields).fillna(0.0).to_numpy()
     is_call = (chain["right"] == "C").to_numpy()
     spot = chain["underlying_price"].to_numpy(dtype=float)
@@ -107,3 +109,22 @@ def enrich_chain(
     for name in ("delta", "gamma", "vega", "theta"):
         chain[name] = np.where(solved, getattr(greeks, name), np.nan)
     return chain
+
+
+class MissingLegError(LookupError):
+    """A contract of a structure has no quote in the chain; the message names the symbols."""
+
+
+def leg_rows(chain: pd.DataFrame, legs: tuple[Leg, ...]) -> pd.DataFrame:
+    """The chain rows of a structure's legs, in leg order, indexed by OCC symbol."""
+    symbols = [leg.contract.occ_symbol for leg in legs]
+    by_symbol = chain.drop_duplicates("occ_symbol").set_index("occ_symbol")
+    missing = [symbol for symbol in symbols if symbol not in by_symbol.index]
+    if missing:
+        raise MissingLegError(f"no quote for {', '.join(missing)}")
+    return by_symbol.loc[symbols]
+
+
+def leg_quotes(rows: pd.DataFrame) -> tuple[LegQuote, ...]:
+    """Bid and ask of each row (as from `leg_rows`), as exact decimals for pricing structures."""
+    return tuple(LegQuote(bid, ask) for bid, ask in zip(rows["bid"], rows["ask"], strict=True))

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from trading_pipeline.adapters.brokers.base import BrokerError, BrokerOrder
 from trading_pipeline.adapters.market_data.base import MarketData
-from trading_pipeline.core.calendar import is_market_open
+from trading_pipeline.core.calendar import ET, days_to_expiry, is_market_open
+from trading_pipeline.core.chain import MissingLegError, leg_quotes, leg_rows
 from trading_pipeline.core.fills import FillModel, LegQuote, fill_structure, limit_is_marketable
 from trading_pipeline.core.instruments import Leg
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
@@ -62,23 +62,16 @@ def _fill_from_json(data: dict[str, object], client_order_id: str, broker_order_
     )
 
 
-def leg_quotes(
+def current_leg_quotes(
     market: MarketData, underlying: str, legs: tuple[Leg, ...], now: datetime
 ) -> tuple[LegQuote, ...]:
     """Current bid/ask of each leg from the market's chain; a missing contract is a BrokerError."""
-    dtes = [(leg.contract.expiration - now.date()).days for leg in legs]
+    dtes = [days_to_expiry(now.astimezone(ET).date(), leg.contract.expiration) for leg in legs]
     chain = market.option_chain(underlying, now, min_dte=max(0, min(dtes)), max_dte=max(dtes))
-    by_symbol = chain.set_index("occ_symbol")
-    quotes = []
-    for leg in legs:
-        symbol = leg.contract.occ_symbol
-        if symbol not in by_symbol.index:
-            raise BrokerError(f"no quote for {symbol.strip()} at {now.isoformat()}")
-        row = by_symbol.loc[symbol]
-        if isinstance(row, pd.DataFrame):
-            row = row.iloc[0]
-        quotes.append(LegQuote(bid=Decimal(str(row["bid"])), ask=Decimal(str(row["ask"]))))
-    return tuple(quotes)
+    try:
+        return leg_quotes(leg_rows(chain, legs))
+    except MissingLegError as exc:
+        raise BrokerError(f"{exc} at {now.isoformat()}") from None
 
 
 class PaperBroker:
@@ -125,7 +118,7 @@ class PaperBroker:
                 message=f"market closed at {now.isoformat()}",
             )
         else:
-            quotes = leg_quotes(self._market, intent.underlying, intent.legs, now)
+            quotes = current_leg_quotes(self._market, intent.underlying, intent.legs, now)
             priced = fill_structure(self._fill_model, intent.legs, quotes, intent.quantity)
             if limit_is_marketable(intent.limit_price, priced.net_value):
                 fill = Fill(

@@ -48,10 +48,6 @@ class ShortStrangleParams(BaseModel):
         return self
 
 
-def _quote(row: pd.Series) -> LegQuote:
-    return LegQuote(bid=Decimal(str(row["bid"])), ask=Decimal(str(row["ask"])))
-
-
 def _contract(row: pd.Series, underlying: str) -> OptionContract:
     contract = OptionContract.from_occ(str(row["occ_symbol"]))
     if contract.root.rstrip("W") != underlying.rstrip("W"):
@@ -92,7 +88,7 @@ def short_strangle_candidates(
     except SelectionError as exc:
         return StrategyOutcome(STRATEGY, skipped=(str(exc),))
 
-    quotes = (_quote(put), _quote(call))
+    quotes = (LegQuote(put["bid"], put["ask"]), LegQuote(call["bid"], call["ask"]))
     mid_value = structure_price(legs, quotes, Decimal(0))
     credit = -mid_value
     if credit < params.min_credit:

@@ -9,9 +9,10 @@ import pandas as pd
 
 from trading_pipeline.adapters.brokers.submission import SubmissionResult, submit_idempotently
 from trading_pipeline.core.account import account_pnl
+from trading_pipeline.core.chain import MissingLegError, leg_quotes, leg_rows
 from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
 from trading_pipeline.core.exits import ExitRules, exit_reason
-from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.fills import structure_price
 from trading_pipeline.core.orders import OrderIntent, PositionEffect, make_client_order_id
 from trading_pipeline.core.pnl import structure_pnl
 from trading_pipeline.core.positions import Position, PositionMark
@@ -42,20 +43,15 @@ def positions(
 
 def _leg_rows(position: Position, chain: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """Chain rows of the position's legs, in leg order; a missing leg is an error naming it."""
-    symbols = [leg.contract.occ_symbol for leg in position.legs]
-    rows = chain[chain["occ_symbol"].isin(symbols)]
-    if len(rows) < len(symbols):
-        raise LookupError(
-            f"position {position.position_id}: legs missing from the option chain at {now.isoformat()}: "
-            f"{sorted(set(symbols) - set(rows['occ_symbol']))}"
-        )
-    return rows.set_index("occ_symbol").loc[symbols]
+    try:
+        return leg_rows(chain, position.legs)
+    except MissingLegError as exc:
+        raise MissingLegError(f"position {position.position_id}: {exc} at {now.isoformat()}") from None
 
 
 def mark_position(position: Position, rows: pd.DataFrame, now: datetime) -> PositionMark:
     """Value a position at mid and total its greeks (per-share greeks x signed contracts x multiplier)."""
-    quotes = tuple(LegQuote(Decimal(str(r.bid)), Decimal(str(r.ask))) for r in rows.itertuples())
-    mark_value = structure_price(position.legs, quotes, Decimal(0))
+    mark_value = structure_price(position.legs, leg_quotes(rows), Decimal(0))
     size = [leg.signed_ratio * position.quantity * position.multiplier for leg in position.legs]
     totals = {g: float(sum(s * float(v) for s, v in zip(size, rows[g], strict=True))) for g in GREEKS}
     return PositionMark(
@@ -136,7 +132,6 @@ def plan_exit(
     if reason is None:
         return None
     closing = tuple(leg.closing() for leg in position.legs)
-    quotes = tuple(LegQuote(Decimal(str(r.bid)), Decimal(str(r.ask))) for r in rows.itertuples())
     key = f"exit:{position.position_id}"
     decision_id = make_decision_id(position.strategy, session, DecisionKind.EXIT, key)
     intent = OrderIntent(
@@ -147,7 +142,9 @@ def plan_exit(
         underlying=position.underlying,
         legs=closing,
         quantity=position.quantity,
-        limit_price=structure_price(closing, quotes, config.execution.limit_fraction_of_half_spread),
+        limit_price=structure_price(
+            closing, leg_quotes(rows), config.execution.limit_fraction_of_half_spread
+        ),
         effect=PositionEffect.CLOSE,
         position_id=position.position_id,
         reason=reason,
