@@ -1,4 +1,4 @@
-"""The option-chain table every market-data provider returns, and its validation.
+"""The option-chain table every market-data provider returns, its normalization and enrichment.
 
 One row per contract. `expiration` is a date (datetime64, midnight); `quote_time` is UTC-aware;
 `right` is "C" or "P"; prices are floats here (analytics), decimals only in the ledger.
@@ -36,6 +36,11 @@ QUOTE_COLUMNS: tuple[str, ...] = (
 ENRICHED_COLUMNS: tuple[str, ...] = ("mid", "dte", "t_years", "iv", "delta", "gamma", "vega", "theta")
 
 _NUMERIC = ("strike", "bid", "ask", "bid_size", "ask_size", "volume", "open_interest", "underlying_price")
+_DATES = (("expiration", False), ("quote_time", True))
+_RIGHTS = ("C", "P")
+
+#: Most offending rows (or contracts, expirations) an error or a check lists; totals are always given.
+MAX_LISTED = 10
 
 
 class ChainSchemaError(ValueError):
@@ -47,43 +52,46 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def validate_chain_schema(chain: pd.DataFrame) -> None:
-    """Reject a chain whose columns or values are malformed, naming the first bad field and value.
+def _bad_values(chain: pd.DataFrame, column: str, bad: pd.Series, expected: str) -> list[str]:
+    """The error naming the first MAX_LISTED bad values of `column`, their contracts and the total, as a
+    one-item list (empty when no value is bad) so messages for every field can be collected."""
+    rows = chain.loc[bad.to_numpy(), ["occ_symbol", column]]
+    if rows.empty:
+        return []
+    shown = ", ".join(
+        f"{_plain(value)!r} for {symbol!r}" for symbol, value in rows.head(MAX_LISTED).to_numpy()
+    )
+    noun = "value" if len(rows) == 1 else "values"
+    return [
+        f"option chain field {column!r} has {len(rows)} bad {noun} "
+        f"(showing {min(len(rows), MAX_LISTED)} of {len(rows)}): {shown}; expected {expected}"
+    ]
 
-    Crossed or stale quotes are data-quality questions for the asset checks, not schema errors.
+
+def normalize_chain(chain: pd.DataFrame) -> pd.DataFrame:
+    """The chain with numeric fields as floats (numeric text accepted) and dates parsed, else an error.
+
+    ChainSchemaError names every bad row (up to MAX_LISTED per field, with totals). Crossed or stale
+    quotes are data-quality questions for the asset checks, not schema errors.
     """
     missing = [c for c in QUOTE_COLUMNS if c not in chain.columns]
     if missing:
         raise ChainSchemaError(f"option chain is missing columns {missing}")
+    normalized = chain.copy()
+    problems: list[str] = []
     for column in _NUMERIC:
-        values = pd.to_numeric(chain[column], errors="coerce")
-        bad = chain.loc[values.isna() | ~np.isfinite(values.astype(float)), column]
-        if not bad.empty:
-            row = bad.index[0]
-            raise ChainSchemaError(
-                f"option chain field {column!r} has non-numeric value {_plain(chain.at[row, column])!r} "
-                f"for {chain.at[row, 'occ_symbol']!r}"
-            )
-        negative = chain.loc[values < 0, column]
-        if not negative.empty:
-            row = negative.index[0]
-            raise ChainSchemaError(
-                f"option chain field {column!r} has negative value {_plain(negative.iloc[0])!r} "
-                f"for {chain.at[row, 'occ_symbol']!r}"
-            )
-    for column, utc in (("expiration", False), ("quote_time", True)):
+        values = pd.to_numeric(chain[column], errors="coerce").astype(float)
+        bad = ~np.isfinite(values) | (values < 0)
+        problems += _bad_values(chain, column, bad, "a finite number >= 0")
+        normalized[column] = values
+    for column, utc in _DATES:
         parsed = pd.to_datetime(chain[column], errors="coerce", utc=utc, format="mixed")
-        bad_dates = chain.loc[parsed.isna(), column]
-        if not bad_dates.empty:
-            row = bad_dates.index[0]
-            raise ChainSchemaError(
-                f"option chain field {column!r} has non-date value {_plain(bad_dates.iloc[0])!r} "
-                f"for {chain.at[row, 'occ_symbol']!r}"
-            )
-    bad_right = chain.loc[~chain["right"].isin(["C", "P"]), "right"]
-    if not bad_right.empty:
-        shown = _plain(bad_right.iloc[0])
-        raise ChainSchemaError(f"option chain field 'right' has value {shown!r}; expected C or P")
+        problems += _bad_values(chain, column, parsed.isna(), "a date")
+        normalized[column] = parsed
+    problems += _bad_values(chain, "right", ~chain["right"].isin(_RIGHTS), " or ".join(_RIGHTS))
+    if problems:
+        raise ChainSchemaError("; ".join(problems))
+    return normalized
 
 
 def enrich_chain(

@@ -45,7 +45,8 @@ def validate_frame(frame: pd.DataFrame, suite_name: str, expectations: list[Any]
 
 
 def chain_quote_expectations() -> list[Any]:
-    """Tabular rules every option chain must meet: quotes present, non-negative and not crossed."""
+    """Tabular rules every option chain must meet: quotes present, non-negative, ask above bid (neither
+    crossed nor locked at zero width: such a market cannot be traded at a fair price)."""
     import great_expectations as gx
 
     return [
@@ -55,7 +56,7 @@ def chain_quote_expectations() -> list[Any]:
         gx.expectations.ExpectColumnValuesToBeBetween(column="strike", min_value=0, strict_min=True),
         gx.expectations.ExpectColumnValuesToBeInSet(column="right", value_set=["C", "P"]),
         gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="ask", column_B="bid", or_equal=True
+            column_A="ask", column_B="bid", or_equal=False
         ),
         gx.expectations.ExpectColumnValuesToBeUnique(column="occ_symbol"),
     ]

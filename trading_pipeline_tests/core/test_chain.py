@@ -12,15 +12,26 @@ import pytest
 from trading_pipeline.core.calendar import SECONDS_PER_YEAR, years_to_expiry
 from trading_pipeline.core.chain import (
     ENRICHED_COLUMNS,
+    MAX_LISTED,
     QUOTE_COLUMNS,
     ChainSchemaError,
     enrich_chain,
-    validate_chain_schema,
+    normalize_chain,
 )
 from trading_pipeline.core.pricing import bsm_price
 from trading_pipeline_tests.core.chain_builders import DIV, NOW, RATE, SPOT, VOL, quote_chain
 
 GREEKS = ["delta", "gamma", "vega", "theta"]
+NUMERIC_FIELDS = [
+    "strike",
+    "bid",
+    "ask",
+    "bid_size",
+    "ask_size",
+    "volume",
+    "open_interest",
+    "underlying_price",
+]
 
 
 def small_chain() -> pd.DataFrame:
@@ -35,8 +46,85 @@ def exact_bsm_quotes(now: datetime, dtes: tuple[int, ...] = (42,)) -> pd.DataFra
     return chain.assign(bid=price * 0.98, ask=price * 1.02)
 
 
-def test_well_formed_chain_passes_validation() -> None:
-    validate_chain_schema(small_chain())
+def test_well_formed_chain_normalizes_to_the_same_chain_with_float_numbers() -> None:
+    # Arrange
+    chain = small_chain()
+
+    # Act
+    normalized = normalize_chain(chain)
+
+    # Assert
+    pd.testing.assert_frame_equal(normalized, chain.astype(dict.fromkeys(NUMERIC_FIELDS, float)))
+
+
+def test_numeric_text_is_converted_to_floats() -> None:
+    # Arrange
+    chain = small_chain().astype({"strike": object, "bid": object, "volume": object})
+    chain["strike"] = ["480", " 480 ", "500.0", "500", "520.5", " 520 "]
+    chain.at[0, "bid"] = "1.25"
+    chain.at[1, "volume"] = "12"
+
+    # Act
+    normalized = normalize_chain(chain)
+
+    # Assert
+    assert normalized["strike"].tolist() == [480.0, 480.0, 500.0, 500.0, 520.5, 520.0]
+    assert (normalized.at[0, "bid"], normalized.at[1, "volume"]) == (1.25, 12.0)
+    assert all(normalized[field].dtype == np.float64 for field in NUMERIC_FIELDS)
+
+
+def test_text_dates_are_parsed_and_quote_times_made_utc() -> None:
+    # Arrange
+    chain = small_chain()
+    expected = normalize_chain(chain)
+    chain["expiration"] = chain["expiration"].dt.strftime("%Y-%m-%d")
+    chain["quote_time"] = chain["quote_time"].dt.tz_convert("America/New_York").map(pd.Timestamp.isoformat)
+
+    # Act
+    normalized = normalize_chain(chain)
+
+    # Assert
+    assert (normalized["expiration"] == expected["expiration"]).all()
+    assert (normalized["quote_time"] == expected["quote_time"]).all()
+    assert str(normalized["quote_time"].dt.tz) == "UTC"
+
+
+def test_normalize_leaves_its_input_unchanged() -> None:
+    # Arrange
+    chain = small_chain().astype({"strike": object})
+    chain.at[0, "strike"] = "480"
+    before = chain.copy()
+
+    # Act
+    normalize_chain(chain)
+
+    # Assert
+    pd.testing.assert_frame_equal(chain, before)
+
+
+def test_chain_with_text_strikes_enriches_like_the_numeric_chain() -> None:
+    # Arrange: text strikes used to pass validation and then break arithmetic downstream.
+    numeric = small_chain()
+    text = numeric.astype({"strike": str, "bid": str, "ask": str})
+
+    # Act
+    enriched = enrich_chain(normalize_chain(text), NOW, RATE, {"SPY": DIV})
+
+    # Assert
+    expected = enrich_chain(normalize_chain(numeric), NOW, RATE, {"SPY": DIV})
+    pd.testing.assert_frame_equal(enriched, expected)
+
+
+def test_empty_chain_normalizes_and_enriches_to_an_empty_table_with_every_column() -> None:
+    # Arrange
+    empty = small_chain().iloc[0:0]
+
+    # Act
+    chain = enrich_chain(normalize_chain(empty), NOW, RATE, {"SPY": DIV})
+
+    # Assert
+    assert chain.empty
+    assert list(chain.columns) == [*QUOTE_COLUMNS, *ENRICHED_COLUMNS]
 
 
 def test_missing_columns_are_named() -> None:
@@ -45,42 +133,78 @@ def test_missing_columns_are_named() -> None:
 
     # Act / Assert
     with pytest.raises(ChainSchemaError, match=re.escape("missing columns ['bid', 'quote_time']")):
-        validate_chain_schema(chain)
+        normalize_chain(chain)
 
 
-def test_non_numeric_strike_is_named_with_value_and_symbol() -> None:
+def test_every_bad_strike_is_named_with_its_contract_and_the_total() -> None:
     # Arrange
     chain = small_chain().astype({"strike": object})
-    chain.at[2, "strike"] = "five hundred"
+    chain.loc[[1, 3, 4], "strike"] = ["abc", -5.0, np.nan]
+    symbols = chain["occ_symbol"]
+
+    # Act / Assert
+    expected = (
+        f"option chain field 'strike' has 3 bad values (showing 3 of 3): 'abc' for {symbols[1]!r}, "
+        f"-5.0 for {symbols[3]!r}, nan for {symbols[4]!r}; expected a finite number >= 0"
+    )
+    with pytest.raises(ChainSchemaError, match=re.escape(expected)):
+        normalize_chain(chain)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("five hundred", "'five hundred'"),
+        ("", "''"),
+        (None, "None"),
+        (np.nan, "nan"),
+        (np.inf, "inf"),
+        (-0.05, "-0.05"),
+    ],
+    ids=["text", "blank", "none", "nan", "inf", "negative"],
+)
+def test_non_numeric_missing_infinite_or_negative_price_is_named_with_value_and_symbol(
+    value: object, shown: str
+) -> None:
+    # Arrange
+    chain = small_chain().astype({"ask": object})
+    chain.at[2, "ask"] = value
     symbol = chain.at[2, "occ_symbol"]
 
     # Act / Assert
-    expected = f"field 'strike' has non-numeric value 'five hundred' for {symbol!r}"
+    expected = f"field 'ask' has 1 bad value (showing 1 of 1): {shown} for {symbol!r}"
     with pytest.raises(ChainSchemaError, match=re.escape(expected)):
-        validate_chain_schema(chain)
+        normalize_chain(chain)
 
 
-@pytest.mark.parametrize(("value", "shown"), [(np.nan, "nan"), (np.inf, "inf")], ids=["nan", "inf"])
-def test_missing_or_infinite_price_is_rejected_as_non_numeric(value: float, shown: str) -> None:
+def test_more_bad_values_than_the_cap_shows_the_first_ten_and_the_total() -> None:
     # Arrange
-    chain = small_chain()
-    chain.at[1, "ask"] = value
+    chain = quote_chain(dtes=(42,), strikes=range(480, 520, 5))
+    chain["bid"] = -1.0
+    symbols = chain["occ_symbol"].tolist()
+
+    # Act
+    with pytest.raises(ChainSchemaError) as raised:
+        normalize_chain(chain)
+
+    # Assert
+    message = str(raised.value)
+    assert f"field 'bid' has {len(chain)} bad values (showing {MAX_LISTED} of {len(chain)})" in message
+    assert all(symbol in message for symbol in symbols[:MAX_LISTED])
+    assert not any(symbol in message for symbol in symbols[MAX_LISTED:])
+
+
+def test_bad_values_in_several_fields_are_all_named() -> None:
+    # Arrange
+    chain = small_chain().astype({"volume": object})
+    chain.at[0, "volume"] = "many"
+    chain.at[5, "right"] = "X"
 
     # Act / Assert
-    with pytest.raises(ChainSchemaError, match=f"field 'ask' has non-numeric value {shown} for 'SPY "):
-        validate_chain_schema(chain)
-
-
-def test_negative_bid_is_named_with_value_and_symbol() -> None:
-    # Arrange
-    chain = small_chain()
-    chain.at[3, "bid"] = -0.05
-    symbol = chain.at[3, "occ_symbol"]
-
-    # Act / Assert
-    expected = f"field 'bid' has negative value -0.05 for {symbol!r}"
-    with pytest.raises(ChainSchemaError, match=re.escape(expected)):
-        validate_chain_schema(chain)
+    with pytest.raises(
+        ChainSchemaError, match=r"field 'volume' has 1 bad value .*; .*field 'right' has 1 bad"
+    ):
+        normalize_chain(chain)
 
 
 @pytest.mark.parametrize(("column", "value"), [("expiration", "2025-13-01"), ("quote_time", "yesterday")])
@@ -91,19 +215,21 @@ def test_malformed_date_is_named_with_value_and_symbol(column: str, value: str) 
     symbol = chain.at[2, "occ_symbol"]
 
     # Act / Assert
-    expected = f"field {column!r} has non-date value {value!r} for {symbol!r}"
+    expected = f"field {column!r} has 1 bad value (showing 1 of 1): {value!r} for {symbol!r}; expected a date"
     with pytest.raises(ChainSchemaError, match=re.escape(expected)):
-        validate_chain_schema(chain)
+        normalize_chain(chain)
 
 
-def test_bad_right_is_named_with_value() -> None:
+def test_bad_right_is_named_with_value_and_symbol() -> None:
     # Arrange
     chain = small_chain()
     chain.at[0, "right"] = "X"
+    symbol = chain.at[0, "occ_symbol"]
 
     # Act / Assert
-    with pytest.raises(ChainSchemaError, match=re.escape("field 'right' has value 'X'; expected C or P")):
-        validate_chain_schema(chain)
+    expected = f"field 'right' has 1 bad value (showing 1 of 1): 'X' for {symbol!r}; expected C or P"
+    with pytest.raises(ChainSchemaError, match=re.escape(expected)):
+        normalize_chain(chain)
 
 
 def test_enrich_adds_every_enriched_column_and_keeps_quotes_unchanged() -> None:

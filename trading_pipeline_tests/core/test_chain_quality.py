@@ -8,11 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trading_pipeline.core.chain import ENRICHED_COLUMNS, QUOTE_COLUMNS
+from trading_pipeline.core.chain import ENRICHED_COLUMNS, MAX_LISTED, QUOTE_COLUMNS
 from trading_pipeline.core.chain_quality import (
-    crossed_quotes,
+    QUOTE_CLOCK_SKEW_SECONDS,
+    crossed_or_locked_quotes,
+    expiration_coverage,
+    future_quotes,
     gap_around_spot,
+    incomplete_expirations,
+    listing,
     max_quote_age_seconds,
+    missing_underlyings,
+    stale_quotes,
     strikes_each_side,
     unsolvable_near_money,
 )
@@ -21,21 +28,42 @@ from trading_pipeline_tests.core.chain_builders import NOW, enriched_chain, quot
 EMPTY = pd.DataFrame({column: [] for column in (*QUOTE_COLUMNS, *ENRICHED_COLUMNS)})
 
 
-def test_crossed_quotes_are_rows_with_bid_above_ask_only() -> None:
+def _empty_enriched_chain() -> pd.DataFrame:
+    """An enriched chain with no rows but the real column types (datetime expirations, float strikes)."""
+    return enriched_chain(dtes=(42,), strikes=(500,)).iloc[0:0]
+
+
+def test_crossed_or_locked_quotes_are_rows_whose_ask_is_not_above_the_bid() -> None:
     # Arrange
     chain = quote_chain(dtes=(42,), strikes=(480, 500, 520))
     chain.loc[0, ["bid", "ask"]] = [2.10, 2.00]  # crossed
-    chain.loc[1, ["bid", "ask"]] = [2.00, 2.00]  # locked, not crossed
+    chain.loc[1, ["bid", "ask"]] = [2.00, 2.00]  # locked: zero width
+    chain.loc[2, ["bid", "ask"]] = [0.00, 0.00]  # locked at zero: nobody quotes it
+    chain.loc[3, ["bid", "ask"]] = [2.00, 2.01]  # one tick wide: fine
 
     # Act
-    crossed = crossed_quotes(chain)
+    offending = crossed_or_locked_quotes(chain)
 
     # Assert
-    assert crossed["occ_symbol"].tolist() == [chain.at[0, "occ_symbol"]]
+    assert offending["occ_symbol"].tolist() == chain.loc[[0, 1, 2], "occ_symbol"].tolist()
 
 
-def test_a_clean_chain_has_no_crossed_quotes() -> None:
-    assert crossed_quotes(quote_chain()).empty
+def test_a_clean_chain_has_no_crossed_or_locked_quotes() -> None:
+    assert crossed_or_locked_quotes(quote_chain()).empty
+
+
+def test_listing_shows_the_first_rows_up_to_the_cap_with_the_total() -> None:
+    # Arrange
+    chain = quote_chain(dtes=(42,), strikes=range(480, 520, 5))
+
+    # Act
+    listed = listing(chain, ["occ_symbol", "bid", "quote_time"])
+
+    # Assert
+    assert listed["total"] == len(chain) > MAX_LISTED
+    assert [row["occ_symbol"] for row in listed["shown"]] == chain["occ_symbol"].tolist()[:MAX_LISTED]
+    assert listed["shown"][0]["bid"] == chain.at[0, "bid"]
+    assert pd.Timestamp(listed["shown"][0]["quote_time"]) == pd.Timestamp(NOW)
 
 
 def test_max_quote_age_is_the_age_of_the_oldest_quote() -> None:
@@ -65,6 +93,41 @@ def test_max_quote_age_reads_quote_times_in_other_time_zones_as_instants() -> No
 
 def test_max_quote_age_of_an_empty_chain_is_zero() -> None:
     assert max_quote_age_seconds(EMPTY, NOW) == 0.0
+
+
+def test_stale_quotes_are_rows_older_than_the_limit() -> None:
+    # Arrange
+    chain = quote_chain(dtes=(42,), strikes=(480, 500))
+    chain.loc[1, "quote_time"] = pd.Timestamp(NOW - timedelta(seconds=301))
+    chain.loc[2, "quote_time"] = pd.Timestamp(NOW - timedelta(seconds=300))
+
+    # Act
+    stale = stale_quotes(chain, NOW, max_age_seconds=300)
+
+    # Assert
+    assert stale["occ_symbol"].tolist() == [chain.at[1, "occ_symbol"]]
+
+
+def test_future_quotes_are_rows_stamped_after_now_beyond_the_clock_skew() -> None:
+    # Arrange
+    chain = quote_chain(dtes=(42,), strikes=(480, 500))
+    chain.loc[1, "quote_time"] = pd.Timestamp(NOW + timedelta(minutes=5))
+    chain.loc[2, "quote_time"] = pd.Timestamp(NOW + timedelta(seconds=QUOTE_CLOCK_SKEW_SECONDS))
+
+    # Act
+    future = future_quotes(chain, NOW)
+
+    # Assert
+    assert future["occ_symbol"].tolist() == [chain.at[1, "occ_symbol"]]
+
+
+def test_stale_and_future_quotes_of_an_empty_chain_are_empty() -> None:
+    # Arrange
+    chain = _empty_enriched_chain()
+
+    # Act / Assert
+    assert stale_quotes(chain, NOW, 300).empty
+    assert future_quotes(chain, NOW).empty
 
 
 def test_strikes_each_side_counts_distinct_strikes_per_underlying_and_expiration() -> None:
@@ -106,7 +169,7 @@ def test_strikes_each_side_of_an_empty_chain_is_an_empty_table() -> None:
     assert list(counts.columns) == ["underlying", "expiration", "below", "above"]
 
 
-def test_unsolvable_near_money_counts_missing_iv_within_five_percent_of_spot() -> None:
+def test_unsolvable_near_money_are_the_quotes_within_five_percent_of_spot_without_iv() -> None:
     # Arrange: strikes 470..530 around spot 500; 480..520 are within 5% (9 strikes x 2 rights).
     chain = enriched_chain(dtes=(42,), strikes=range(470, 535, 5))
     chain.loc[chain["strike"] == 500.0, "iv"] = np.nan  # near the money: counted
@@ -116,7 +179,8 @@ def test_unsolvable_near_money_counts_missing_iv_within_five_percent_of_spot() -
     unsolved, total = unsolvable_near_money(chain)
 
     # Assert
-    assert (unsolved, total) == (2, 18)
+    assert unsolved["occ_symbol"].tolist() == chain.loc[chain["strike"] == 500.0, "occ_symbol"].tolist()
+    assert total == 18
 
 
 def test_unsolvable_near_money_ignores_contracts_expiring_today() -> None:
@@ -128,11 +192,48 @@ def test_unsolvable_near_money_ignores_contracts_expiring_today() -> None:
     unsolved, total = unsolvable_near_money(chain)
 
     # Assert
-    assert (unsolved, total) == (0, 2)
+    assert (len(unsolved), total) == (0, 2)
 
 
 def test_unsolvable_near_money_of_an_empty_chain_is_zero_of_zero() -> None:
-    assert unsolvable_near_money(EMPTY) == (0, 0)
+    # Act
+    unsolved, total = unsolvable_near_money(EMPTY)
+
+    # Assert
+    assert (len(unsolved), total) == (0, 0)
+
+
+def test_expiration_coverage_of_an_empty_chain_is_an_empty_table() -> None:
+    # Act
+    coverage = expiration_coverage(_empty_enriched_chain())
+
+    # Assert
+    assert coverage.empty
+    assert list(coverage.columns) == ["underlying", "expiration", "below", "above", "gap_spacings"]
+
+
+def test_incomplete_expirations_are_those_thin_on_a_side_or_with_a_hole_at_spot() -> None:
+    # Arrange: 42 days complete; 49 days has 2 strikes below spot; 56 days misses 495..505.
+    full = quote_chain(dtes=(42,), strikes=range(480, 525, 5))
+    thin = quote_chain(dtes=(49,), strikes=range(490, 525, 5))
+    holed = quote_chain(dtes=(56,), strikes=[k for k in range(480, 525, 5) if not 495 <= k <= 505])
+    chain = pd.concat([full, thin, holed], ignore_index=True)
+
+    # Act
+    incomplete = incomplete_expirations(expiration_coverage(chain), 3, max_spot_gap_spacings=2.0)
+
+    # Assert
+    today = NOW.date()
+    assert [e.date() for e in incomplete["expiration"]] == [today + timedelta(days=d) for d in (49, 56)]
+
+
+def test_missing_underlyings_are_the_expected_ones_without_quotes() -> None:
+    # Arrange
+    chain = quote_chain(dtes=(42,), strikes=(500,))
+
+    # Act / Assert
+    assert missing_underlyings(chain, ["SPY", "QQQ", "IWM"]) == ["IWM", "QQQ"]
+    assert missing_underlyings(_empty_enriched_chain(), ["SPY"]) == ["SPY"]
 
 
 def _grid(strikes: list[float], spot: float) -> pd.DataFrame:

@@ -108,11 +108,15 @@ OPTION_SPECS = {
 
 @dataclass(frozen=True)
 class MarketFaults:
-    """Deliberate option-chain defects for data-quality tests; the default injects none."""
+    """Deliberate option-chain defects for data-quality tests; the default injects none.
+
+    `stale_by` lags quote stamps behind `as_of` (negative: stamped in the future); `empty_chain`
+    returns no quotes at all, as a provider with an outage or an unknown root might."""
 
     crossed_quotes: bool = False
     stale_by: timedelta = timedelta(0)
     drop_strikes_near_spot: int = 0
+    empty_chain: bool = False
 
 
 NO_FAULTS = MarketFaults()
@@ -385,7 +389,9 @@ def _calls_and_puts(grids: list[Floats]) -> tuple[NDArray[np.int64], Floats, NDA
 
 
 def _apply_faults(chain: pd.DataFrame, faults: MarketFaults, spot: float, spec: OptionSpec) -> pd.DataFrame:
-    """Inject the configured chain defects (crossed, stale, missing strikes near spot)."""
+    """Inject the configured chain defects (crossed, stale, missing strikes near spot, no quotes)."""
+    if faults.empty_chain:
+        return chain.iloc[0:0]
     chain = chain.copy()
     if faults.crossed_quotes:
         near = np.abs(np.log(chain["strike"] / spot)) <= CROSSED_FAULT_BAND

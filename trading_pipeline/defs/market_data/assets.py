@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from trading_pipeline.core.calendar import previous_session, sessions_ending
-from trading_pipeline.core.chain import enrich_chain, validate_chain_schema
+from trading_pipeline.core.chain import enrich_chain, normalize_chain
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
 from trading_pipeline.defs.resources import MarketDataResource, TradingConfigResource
@@ -46,16 +46,17 @@ def underlying_bars(
 def option_chains(
     context: dg.AssetExecutionContext, market_data: MarketDataResource, trading_config: TradingConfigResource
 ) -> pd.DataFrame:
-    """Quotes of every universe underlying at the decision time, with solved IV and greeks per contract."""
+    """Quotes of every universe underlying at the decision time, with solved IV and greeks per contract.
+
+    A provider returning no quotes gives an empty chain, which every blocking check then fails."""
     config = trading_config.load()
     now = decision_time_of(context, config)
     client = market_data.client()
     quality = config.data_quality
-    frames = []
-    for underlying in config.universe.underlyings:
-        quotes = client.option_chain(underlying, now, quality.chain_min_dte, quality.chain_max_dte)
-        validate_chain_schema(quotes)
-        frames.append(quotes)
+    frames = [
+        normalize_chain(client.option_chain(underlying, now, quality.chain_min_dte, quality.chain_max_dte))
+        for underlying in config.universe.underlyings
+    ]
     chain = enrich_chain(
         pd.concat(frames, ignore_index=True),
         now,

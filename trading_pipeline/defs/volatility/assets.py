@@ -7,7 +7,7 @@ import pandas as pd
 
 from trading_pipeline.core import volatility as vol
 from trading_pipeline.core.calendar import previous_session, session_close, sessions_ending
-from trading_pipeline.core.chain import enrich_chain
+from trading_pipeline.core.chain import enrich_chain, normalize_chain
 from trading_pipeline.defs.partitions import session_of_partition, session_partitions
 from trading_pipeline.defs.resources import LedgerResource, MarketDataResource, TradingConfigResource
 from trading_pipeline.settings import PipelineConfig
@@ -38,7 +38,9 @@ def _closed_session_atm_iv(
     """30-day ATM IV from the chain one minute before a past session's close."""
     at = session_close(session.date()) - timedelta(minutes=1)
     quotes = market_data.client().option_chain(underlying, at, HISTORY_MIN_DTE, HISTORY_MAX_DTE)
-    chain = enrich_chain(quotes, at, config.pricing.risk_free_rate, config.pricing.dividend_yields)
+    chain = enrich_chain(
+        normalize_chain(quotes), at, config.pricing.risk_free_rate, config.pricing.dividend_yields
+    )
     return vol.constant_maturity_atm_iv(chain)
 
 

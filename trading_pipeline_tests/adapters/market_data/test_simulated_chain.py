@@ -15,8 +15,8 @@ from trading_pipeline.adapters.market_data.simulated import (
     MarketFaults,
     SimulatedMarket,
 )
-from trading_pipeline.core.calendar import at_et, years_to_expiry
-from trading_pipeline.core.chain import QUOTE_COLUMNS, validate_chain_schema
+from trading_pipeline.core.calendar import at_et, sessions_between, years_to_expiry
+from trading_pipeline.core.chain import QUOTE_COLUMNS, normalize_chain
 from trading_pipeline.core.instruments import parse_occ_symbol
 from trading_pipeline.core.pricing import implied_vol
 
@@ -59,9 +59,12 @@ def _expiry_nearest(chain: pd.DataFrame, days: int) -> pd.DataFrame:
 
 
 def test_chain_has_exactly_the_quote_columns_and_a_valid_schema(spy_chain: pd.DataFrame) -> None:
-    # Arrange / Act / Assert
+    # Act
+    normalized = normalize_chain(spy_chain)
+
+    # Assert
     assert tuple(spy_chain.columns) == QUOTE_COLUMNS
-    validate_chain_schema(spy_chain)
+    pd.testing.assert_frame_equal(normalized, spy_chain, check_dtype=False)
 
 
 def test_chain_rows_describe_their_contracts(spy_chain: pd.DataFrame, market: SimulatedMarket) -> None:
@@ -125,6 +128,21 @@ def test_quotes_are_never_crossed_or_negative_without_faults(spy_chain: pd.DataF
     # Arrange / Act / Assert
     assert (spy_chain["bid"] >= 0).all()
     assert (spy_chain["bid"] < spy_chain["ask"]).all()
+
+
+@pytest.mark.parametrize("underlying", ["SPY", "SPX"])
+def test_every_quote_is_at_least_one_tick_wide_over_a_year_of_mornings(
+    market: SimulatedMarket, underlying: str
+) -> None:
+    # Arrange: 20 sessions spread over 2025 at 10:00, every expiration up to 70 days.
+    sessions = sessions_between(date(2025, 1, 2), date(2025, 12, 31))
+    mornings = [at_et(sessions[i], time(10, 0)) for i in np.linspace(0, len(sessions) - 1, 20, dtype=int)]
+
+    # Act
+    chains = pd.concat([market.option_chain(underlying, at, min_dte=0, max_dte=70) for at in mornings])
+
+    # Assert: a locked (bid == ask) quote would block the tick's blocking chain check.
+    assert (chains["ask"] - chains["bid"]).min() >= 0.01 - 1e-9
 
 
 def test_worthless_wings_bid_zero_and_offer_one_tick(market: SimulatedMarket) -> None:
@@ -304,6 +322,29 @@ def test_chain_after_the_close_drops_expired_contracts(market: SimulatedMarket) 
 
     # Act
     chain = market.option_chain("SPY", after_close, min_dte=0, max_dte=0)
+
+    # Assert
+    assert chain.empty
+    assert tuple(chain.columns) == QUOTE_COLUMNS
+
+
+def test_stale_fault_with_a_negative_lag_stamps_quotes_in_the_future() -> None:
+    # Arrange
+    faulty = SimulatedMarket(seed=7, faults=MarketFaults(stale_by=-timedelta(minutes=5)))
+
+    # Act
+    chain = faulty.option_chain("SPY", AS_OF, max_dte=30)
+
+    # Assert
+    assert (chain["quote_time"] == pd.Timestamp(AS_OF + timedelta(minutes=5))).all()
+
+
+def test_empty_chain_fault_returns_no_quotes_with_every_quote_column() -> None:
+    # Arrange
+    faulty = SimulatedMarket(seed=7, faults=MarketFaults(empty_chain=True))
+
+    # Act
+    chain = faulty.option_chain("SPY", AS_OF, max_dte=30)
 
     # Assert
     assert chain.empty
