@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= var
+export TRADING_DATA_DIR ?= $(DATA_DIR)
 export DO_NOT_TRACK := 1
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster_home
 
@@ -39,5 +40,5 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_pricing.py
 
-clean:
+clean:  ## the data dir (ledger, Dagster home, run outputs, dbt artifacts) and dbt run by hand
 	rm -rf $(DATA_DIR) dbt_project/target dbt_project/logs

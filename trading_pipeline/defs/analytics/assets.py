@@ -1,6 +1,9 @@
 """Analytics: a Parquet snapshot of the ledger, and the dbt models built on it (daily P&L, trades)."""
 
+import hashlib
+import importlib.metadata
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -14,6 +17,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from trading_pipeline.defs.partitions import session_partitions
 from trading_pipeline.defs.resources import LedgerResource
+from trading_pipeline.settings import EnvSettings
 
 #: The dbt project: next to the package in a source checkout, or TRADING_DBT_PROJECT_DIR when installed.
 DBT_PROJECT_DIR = Path(
@@ -24,15 +28,55 @@ MONEY_TYPE = pa.decimal128(18, 4)
 #: The dbt installed next to this interpreter, so an un-activated virtualenv still finds it.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+#: What dbt generates inside a project it runs in (target, logs, packages): not part of the project.
+DBT_GENERATED_DIRS = frozenset({"target", "logs", "dbt_packages"})
+
+
+def dbt_artifacts_dir() -> Path:
+    """Where dbt writes its target paths and logs: <data dir>/dbt, never the source tree."""
+    return EnvSettings().data_dir.resolve() / "dbt"
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """A digest of the dbt project's files and dbt's version: a manifest is reused only while it holds."""
+    digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if path.is_file() and relative.parts[0] not in DBT_GENERATED_DIRS:
+            digest.update(f"\0{relative}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target_path=dbt_artifacts_dir() / "target" / f"manifest-{project_fingerprint(DBT_PROJECT_DIR)}",
+)
 
 
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
-if not dbt_project.manifest_path.exists():  # first import on a fresh clone: `dbt parse` (~5 s)
-    dbt_resource().cli(["parse"], target_path=dbt_project.manifest_path.parent).wait()
+def parse_manifest() -> None:
+    """`dbt parse` (~5 s) into a staging directory renamed into place, so no reader sees half a manifest."""
+    target = dbt_project.manifest_path.parent
+    staging = target.with_name(f"{target.name}.parsing-{os.getpid()}")
+    log_path = dbt_artifacts_dir() / "logs"
+    try:
+        dbt_resource().cli(["parse", "--log-path", str(log_path)], target_path=staging).wait()
+        staging.rename(target)
+    except OSError:
+        if not dbt_project.manifest_path.exists():
+            raise
+        # else another process parsed the same project first, and its manifest is the same
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+if not dbt_project.manifest_path.exists():  # first import of this version of the dbt project
+    parse_manifest()
 
 
 class SnapshotDirResource(dg.ConfigurableResource):
@@ -67,6 +111,7 @@ SNAPSHOT_TABLES = (
     "positions",
     "position_marks",
     "iv_observations",
+    "reconciliation_breaks",
 )
 SNAPSHOT_PREFIX = "ledger_snapshot"
 
@@ -104,5 +149,14 @@ def ledger_snapshot(
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def dbt_analytics(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """dbt models over the ledger snapshot (daily P&L, trades, strategy performance) with their tests."""
-    yield from dbt.cli(["build"], context=context).stream()
+    """dbt models over the ledger snapshot (daily P&L, trades, strategy performance) with their tests.
+
+    Every build reuses one target directory under the data dir (builds cannot overlap: DuckDB has one writer).
+    """
+    artifacts = dbt_artifacts_dir()
+    build = dbt.cli(
+        ["build", "--log-path", str(artifacts / "logs")],
+        context=context,
+        target_path=artifacts / "target" / "build",
+    )
+    yield from build.stream()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
 from trading_pipeline.adapters.ledger import migrate, schema
@@ -82,3 +84,131 @@ def test_sqlite_file_gets_its_directory_wal_and_busy_timeout(sqlite_url: str) ->
     assert Path(make_url(sqlite_url).database or "").is_file()
     assert journal_mode == "wal"
     assert busy_timeout >= 5000
+
+
+#: One money value per money column as revision 0001 stored it (exact text on SQLite, NUMERIC on PostgreSQL).
+MONEY_AT_0001 = {
+    ("order_intents", "limit_price"): "-2.4000",
+    ("fills", "net_value"): "99999999999999.9999",
+    ("fills", "commission"): "0.1000",
+    ("positions", "entry_value"): "-98765.4321",
+    ("positions", "fees"): "0.2000",
+    ("positions", "realized_pnl"): "0.0000",
+    ("position_marks", "mark_value"): "-0.0001",
+    ("position_marks", "unrealized_pnl"): "-99999999999999.9999",
+}
+
+
+def _migrate(url: str, direction: str, revision: str) -> None:
+    """Run one Alembic command to `revision` (migrate.py only goes to head or down)."""
+    engine = create_ledger_engine(url)
+    try:
+        with engine.begin() as conn:
+            getattr(command, direction)(migrate.alembic_config(conn), revision)
+    finally:
+        engine.dispose()
+
+
+_AT = "2025-03-14 14:31:00"
+#: The other NOT NULL columns of an intent, its fill, its position and that position's mark at revision 0001.
+ROWS_AT_0001 = {
+    "order_intents": {
+        "client_order_id": "C-1",
+        "strategy": "short_strangle",
+        "session": "2025-03-14",
+        "decision_time": _AT,
+        "underlying": "SPY",
+        "legs": "[]",
+        "quantity": 1,
+        "effect": "open",
+        "reason": "test",
+        "tags": "{}",
+        "status": "FILLED",
+        "created_at": _AT,
+        "updated_at": _AT,
+    },
+    "fills": {
+        "fill_id": "F-1",
+        "client_order_id": "C-1",
+        "broker_order_id": "B-1",
+        "filled_at": _AT,
+        "quantity": 1,
+        "leg_prices": "[]",
+    },
+    "positions": {
+        "position_id": "C-1",
+        "strategy": "short_strangle",
+        "underlying": "SPY",
+        "legs": "[]",
+        "quantity": 1,
+        "opened_at": _AT,
+        "status": "OPEN",
+    },
+    "position_marks": {
+        "session": "2025-03-14",
+        "position_id": "C-1",
+        "marked_at": _AT,
+        **dict.fromkeys(("delta", "gamma", "vega", "theta"), 0.0),
+    },
+}
+
+
+def _ledger_at_0001_with_money(url: str) -> None:
+    """Revision 0001 holding parents (intent, position) and their children (fill, mark), all with money."""
+    _migrate(url, "upgrade", "0001")
+    engine = create_ledger_engine(url)
+    try:
+        with engine.begin() as conn:
+            for table, values in ROWS_AT_0001.items():
+                row = {**values, **{c: v for (t, c), v in MONEY_AT_0001.items() if t == table}}
+                columns = ", ".join(row)
+                params = ", ".join(f":{column}" for column in row)
+                conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({params})"), row)
+    finally:
+        engine.dispose()
+
+
+def _money(url: str, typed: bool) -> dict[tuple[str, str], object]:
+    """Every money value, decoded by the schema's Money type (typed) or as the database returns it."""
+    engine = create_ledger_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                (table, column): conn.execute(
+                    select(schema.metadata.tables[table].c[column])
+                    if typed
+                    else text(f"SELECT {column} FROM {table}")
+                ).scalar_one()
+                for table, column in MONEY_AT_0001
+            }
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_to_0002_keeps_every_money_value_exactly(ledger_url: str) -> None:
+    _ledger_at_0001_with_money(ledger_url)
+
+    _migrate(ledger_url, "upgrade", "0002")
+
+    assert _money(ledger_url, typed=True) == {key: Decimal(value) for key, value in MONEY_AT_0001.items()}
+
+
+def test_downgrade_from_0002_restores_the_0001_values(ledger_url: str) -> None:
+    _ledger_at_0001_with_money(ledger_url)
+    _migrate(ledger_url, "upgrade", "0002")
+
+    _migrate(ledger_url, "downgrade", "0001")
+
+    assert {key: str(value) for key, value in _money(ledger_url, typed=False).items()} == MONEY_AT_0001
+
+
+def test_upgrade_to_0002_turns_sqlite_money_text_into_integer_units(sqlite_url: str) -> None:
+    _ledger_at_0001_with_money(sqlite_url)
+
+    _migrate(sqlite_url, "upgrade", "0002")
+
+    stored = _money(sqlite_url, typed=False)
+    assert stored[("fills", "commission")] == 1000
+    assert stored[("positions", "fees")] == 2000
+    assert stored[("fills", "net_value")] == 999_999_999_999_999_999
+    assert all(type(value) is int for value in stored.values())

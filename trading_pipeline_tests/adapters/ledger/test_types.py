@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
@@ -41,7 +41,9 @@ def test_money_round_trips_exactly_as_decimal(ledger: SqlLedger) -> None:
     assert str(stored["unrealized_pnl"]) == "-98765.4321"
 
 
-def test_money_is_stored_as_numeric_or_text_never_real(ledger: SqlLedger, ledger_url: str) -> None:
+def test_money_is_stored_as_integer_units_on_sqlite_and_numeric_on_postgres(
+    ledger: SqlLedger, ledger_url: str
+) -> None:
     _opened(ledger)
     engine = create_ledger_engine(ledger_url)
 
@@ -53,7 +55,69 @@ def test_money_is_stored_as_numeric_or_text_never_real(ledger: SqlLedger, ledger
         stored = conn.execute(text(query)).scalar_one()
     engine.dispose()
 
-    assert stored in {"text -2.4000", "numeric -2.4000"}
+    assert stored in {"integer -24000", "numeric -2.4000"}
+
+
+def test_money_extremes_and_half_up_rounding_round_trip_as_decimal(ledger: SqlLedger) -> None:
+    position_id = _opened(ledger)
+    amounts = ["99999999999999.9999", "-99999999999999.9999", "-0.0001", "0", "1.00005", "-1.00005"]
+    marks = [
+        PositionMark(
+            position_id, FILL_TIME + timedelta(minutes=i), Decimal(a), Decimal(0), 0.0, 0.0, 0.0, 0.0
+        )
+        for i, a in enumerate(amounts)
+    ]
+
+    ledger.record_marks(SESSION, marks)
+
+    stored = ledger.snapshot()["position_marks"]["mark_value"]
+    assert [str(value) for value in stored] == [
+        "99999999999999.9999",
+        "-99999999999999.9999",
+        "-0.0001",
+        "0.0000",
+        "1.0001",
+        "-1.0001",
+    ]
+
+
+def _sqlite_ledger_with_commissions(sqlite_url: str, *commissions: str) -> None:
+    """A SQLite ledger holding one fill of quantity 1 per commission."""
+    ledger = SqlLedger.open(sqlite_url)
+    try:
+        intent = opening_intent(quantity=len(commissions))
+        ledger.record_intent(intent)
+        for number, commission in enumerate(commissions):
+            ledger.record_fill(
+                fill_of(intent, f"F-{number}", quantity=1, net_value="-2.40", commission=commission)
+            )
+    finally:
+        ledger.dispose()
+
+
+def _plain_sql(url: str, query: str) -> object:
+    engine = create_ledger_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(query)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_plain_sql_sum_of_sqlite_money_is_exact(sqlite_url: str) -> None:
+    _sqlite_ledger_with_commissions(sqlite_url, "0.10", "0.20")
+
+    total = _plain_sql(sqlite_url, "SELECT SUM(commission) FROM fills")
+
+    assert total == 3000  # 0.3000 in units of 1/10,000, not 0.30000000000000004
+
+
+def test_plain_sql_max_of_sqlite_money_compares_amounts_not_text(sqlite_url: str) -> None:
+    _sqlite_ledger_with_commissions(sqlite_url, "20.00", "100.00")
+
+    largest = _plain_sql(sqlite_url, "SELECT MAX(commission) FROM fills")
+
+    assert largest == 1_000_000  # 100.0000, not the text '20.0000'
 
 
 def test_float_money_is_refused(ledger: SqlLedger) -> None:
