@@ -2,6 +2,9 @@
 
 `trading-pipeline run --sessions 20` materializes the whole asset graph for each session (at each
 configured decision time) on a persistent Dagster instance, so every run shows up in the UI.
+`trading-pipeline init-ledger` creates (or migrates) the ledger at TRADING_LEDGER_URL.
+`trading-pipeline prune --older-than-days 90` deletes finished Dagster runs and their run outputs.
+A start-up problem (environment, configuration, data directory, ledger) is one line on stderr, exit 2.
 """
 
 from __future__ import annotations
@@ -16,8 +19,22 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from trading_pipeline.settings import (
+    ConfigError,
+    EnvSettings,
+    check_data_dir,
+    check_environment_variables,
+    check_start_up,
+    ledger_present,
+    load_config,
+    load_env_settings,
+)
+
 DEFAULT_END = date(2025, 12, 31)
+DEFAULT_LANE_TIMEOUT_SECONDS = 600.0
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Exit code of a start-up error (and of a run that could not get the execution lane).
+EXIT_REFUSED = 2
 
 
 def ensure_dagster_home(data_dir: Path) -> Path:
@@ -36,6 +53,8 @@ def ensure_dagster_home(data_dir: Path) -> Path:
 class RunArgs:
     sessions: int
     end: date
+    lane_timeout: float
+    older_than_days: int = 90
 
 
 def _parse(argv: list[str]) -> tuple[str, RunArgs]:
@@ -49,10 +68,28 @@ def _parse(argv: list[str]) -> tuple[str, RunArgs]:
         default=DEFAULT_END,
         help=f"last session to run, YYYY-MM-DD (default {DEFAULT_END})",
     )
+    run.add_argument(
+        "--lane-timeout",
+        type=float,
+        default=DEFAULT_LANE_TIMEOUT_SECONDS,
+        help="seconds to wait for another run to leave the execution lane "
+        f"(default {DEFAULT_LANE_TIMEOUT_SECONDS:g})",
+    )
+    commands.add_parser("init-ledger", help="create or migrate the ledger at TRADING_LEDGER_URL")
+    prune = commands.add_parser(
+        "prune", help="delete finished Dagster runs (and their run outputs) older than N days"
+    )
+    prune.add_argument("--older-than-days", type=int, default=90, help="age in days (default 90)")
     args = parser.parse_args(argv)
+    if args.command == "init-ledger":
+        return args.command, RunArgs(0, DEFAULT_END, DEFAULT_LANE_TIMEOUT_SECONDS)
+    if args.command == "prune":
+        if args.older_than_days < 1:
+            parser.error(f"--older-than-days must be >= 1, got {args.older_than_days}")
+        return args.command, RunArgs(0, DEFAULT_END, DEFAULT_LANE_TIMEOUT_SECONDS, args.older_than_days)
     if args.sessions < 1:
         parser.error(f"--sessions must be >= 1, got {args.sessions}")
-    return args.command, RunArgs(args.sessions, args.end)
+    return args.command, RunArgs(args.sessions, args.end, args.lane_timeout)
 
 
 def quiet_library_warnings() -> None:
@@ -66,28 +103,100 @@ def quiet_library_warnings() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `trading-pipeline` command."""
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    quiet_library_warnings()
-    _command, args = _parse(sys.argv[1:] if argv is None else argv)
-    from trading_pipeline.settings import ConfigError, EnvSettings
+def start_up() -> EnvSettings:
+    """Every check that must pass before anything runs; ConfigError naming the variable, value or path."""
+    check_environment_variables(os.environ)
+    settings = load_env_settings()
+    check_data_dir(settings.data_dir)
+    load_config(settings.config)
+    check_start_up(settings)
+    return settings
 
-    settings = EnvSettings()
+
+def init_ledger() -> str:
+    """Create or migrate the ledger at the configured URL; returns what was done (password masked)."""
+    from trading_pipeline.adapters.ledger.migrate import display_url, upgrade
+
+    check_environment_variables(os.environ)
+    settings = load_env_settings()
+    if settings.ledger_url is None:
+        check_data_dir(settings.data_dir)
+    existed = ledger_present(settings)
+    upgrade(settings.resolved_ledger_url)
+    return f"ledger {'migrated' if existed else 'created'} at {display_url(settings.resolved_ledger_url)}"
+
+
+def run(args: RunArgs) -> int:
+    """The `run` command: start-up checks, dead runs swept, then the sessions and the summary."""
+    from trading_pipeline.adapters.ledger.migrate import display_url
+
+    settings = start_up()
+    print(f"ledger: {display_url(settings.resolved_ledger_url)}")
+    quiet_library_warnings()
     ensure_dagster_home(settings.data_dir)
-    try:
-        from trading_pipeline.runner import run_sessions
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
+    import dagster as dg
+
+    from trading_pipeline.defs.run_health import mark_dead_runs_failed
+    from trading_pipeline.runner import ExecutionLaneBusyError, run_sessions
+
+    for message in mark_dead_runs_failed(dg.DagsterInstance.get()):
+        print(message, file=sys.stderr)
     started = time.monotonic()
-    report = run_sessions(args.sessions, args.end, settings)
+    try:
+        report = run_sessions(args.sessions, args.end, settings, args.lane_timeout)
+    except ExecutionLaneBusyError as exc:
+        return refuse(exc)
     print(report.render())
     print(
         f"\nfinished in {time.monotonic() - started:.1f} s; "
         f"open the UI with `make ui` (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
     )
     return 0 if report.ok else 1
+
+
+def prune(args: RunArgs) -> str:
+    """The `prune` command: Dagster history older than the cutoff goes; the ledger is never touched."""
+    from datetime import UTC, datetime, timedelta
+
+    check_environment_variables(os.environ)
+    settings = load_env_settings()
+    ensure_dagster_home(settings.data_dir)
+    import dagster as dg
+
+    from trading_pipeline.defs.retention import prune_dagster_history
+
+    report = prune_dagster_history(
+        dg.DagsterInstance.get(),
+        timedelta(days=args.older_than_days),
+        datetime.now(UTC),
+        settings.data_dir.resolve() / "run_outputs",
+    )
+    return (
+        f"pruned {len(report.deleted_run_ids)} runs finished before {report.cutoff:%Y-%m-%d %H:%M} UTC "
+        f"and {len(report.removed_output_dirs)} run-output directories"
+    )
+
+
+def refuse(error: Exception) -> int:
+    """Print the error as one line on stderr (no traceback) and return the refusal exit code."""
+    print(f"trading-pipeline: {' '.join(str(error).split())}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `trading-pipeline` command."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    command, args = _parse(sys.argv[1:] if argv is None else argv)
+    try:
+        if command == "init-ledger":
+            print(init_ledger())
+            return 0
+        if command == "prune":
+            print(prune(args))
+            return 0
+        return run(args)
+    except ConfigError as exc:
+        return refuse(exc)
 
 
 if __name__ == "__main__":

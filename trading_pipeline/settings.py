@@ -6,17 +6,22 @@ YAML file validated with bounds, so a bad value stops the pipeline with an error
 
 from __future__ import annotations
 
+import difflib
+import os
+import tempfile
+from collections.abc import Mapping
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from trading_pipeline.adapters.ledger.migrate import LedgerUnavailableError, display_url, ledger_exists
 from trading_pipeline.core.fills import FillModel
 from trading_pipeline.core.regime import RegimeParams
 from trading_pipeline.core.risk import RiskLimits
@@ -24,6 +29,9 @@ from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams
 
 #: The exact value TRADING_LIVE_ACKNOWLEDGEMENT must hold before live trading can start.
 LIVE_ACKNOWLEDGEMENT = "I understand live trading sends real orders"
+ENV_PREFIX = "TRADING_"
+#: TRADING_* variables read outside EnvSettings (defs/analytics/assets.py finds the dbt project with it).
+OTHER_ENVIRONMENT_VARIABLES = frozenset({"TRADING_DBT_PROJECT_DIR"})
 
 
 class ConfigError(ValueError):
@@ -40,7 +48,7 @@ class TradingEnv(StrEnum):
 class EnvSettings(BaseSettings):
     """Deployment settings from the environment (prefix TRADING_); never from files in the repo."""
 
-    model_config = SettingsConfigDict(env_prefix="TRADING_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     env: TradingEnv = TradingEnv.SIM
     config: Path | None = None
@@ -74,6 +82,22 @@ class UniverseConfig(_Frozen):
     underlyings: tuple[str, ...] = Field(("SPY",), min_length=1)
     volatility_index: str = "VIX"
     regime_underlying: str = "SPY"
+
+    @model_validator(mode="after")
+    def _regime_inputs_fit_the_universe(self) -> Self:
+        """The regime reads the IV rank of its underlying, and the volatility index is not traded."""
+        traded = list(self.underlyings)
+        if self.regime_underlying not in traded:
+            raise ValueError(
+                f"universe.regime_underlying {self.regime_underlying!r} is not in "
+                f"universe.underlyings {traded}"
+            )
+        if self.volatility_index in traded:
+            raise ValueError(
+                f"universe.volatility_index {self.volatility_index!r} must not be one of "
+                f"universe.underlyings {traded}"
+            )
+        return self
 
 
 class AccountConfig(_Frozen):
@@ -145,15 +169,27 @@ class PipelineConfig(_Frozen):
     execution: ExecutionConfig = ExecutionConfig()
     simulation: SimulationConfig = SimulationConfig()
 
+    @model_validator(mode="after")
+    def _strategies_trade_the_universe(self) -> Self:
+        """A strategy on an underlying outside the universe would have no chain or IV rank to work on."""
+        traded = list(self.universe.underlyings)
+        for name in type(self.strategies).model_fields:
+            underlying = getattr(self.strategies, name).underlying
+            if underlying not in traded:
+                raise ValueError(
+                    f"strategies.{name}.underlying {underlying!r} is not in universe.underlyings {traded}"
+                )
+        return self
+
 
 def _describe(error: ValidationError, source: str) -> str:
-    lines = []
+    problems = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(root)"
+        field = ".".join(str(part) for part in item["loc"])
         value = item.get("input")
         shown = "" if isinstance(value, dict) else f" (got {value!r})"
-        lines.append(f"config field {field}: {item['msg']}{shown}")
-    return f"invalid configuration in {source}:\n  " + "\n  ".join(lines)
+        problems.append(f"config field {field}: {item['msg']}{shown}" if field else item["msg"])
+    return f"invalid configuration in {source}: " + "; ".join(problems)
 
 
 def parse_config(data: dict[str, Any], source: str = "<dict>") -> PipelineConfig:
@@ -168,16 +204,110 @@ def default_config_path() -> Path:
     return Path(str(resources.files("trading_pipeline") / "config" / "default.yaml"))
 
 
+def missing_fields(model: type[BaseModel], data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names of `model`'s fields absent from `data`, walking nested sections (an absent one once)."""
+    missing = []
+    for name, field in model.model_fields.items():
+        dotted = f"{prefix}{name}"
+        if name not in data:
+            missing.append(dotted)
+            continue
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel) and isinstance(data[name], Mapping):
+            missing += missing_fields(section, data[name], f"{dotted}.")
+    return missing
+
+
 def load_config(path: Path | None = None) -> PipelineConfig:
-    """Load and validate the configuration file (the packaged default when no path is given)."""
+    """Load and validate the configuration file (the packaged default when no path is given).
+
+    The file must set every field: a built-in default silently standing in for a forgotten one is refused.
+    """
     path = path or default_config_path()
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read configuration file {path}: {exc}") from None
+        reason = " ".join(str(exc).split())
+        raise ConfigError(f"cannot read configuration file {path}: {reason}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"configuration file {path} must hold a mapping, got {type(data).__name__}")
+    missing = missing_fields(PipelineConfig, data)
+    if missing:
+        raise ConfigError(
+            f"configuration file {path} is incomplete: missing {', '.join(missing)} (every field must be "
+            f"set; start from the packaged {default_config_path()})"
+        )
     return parse_config(data, str(path))
+
+
+def known_environment_variables() -> frozenset[str]:
+    """Every TRADING_* name the pipeline reads: EnvSettings' fields and the few read elsewhere."""
+    return frozenset(f"{ENV_PREFIX}{name.upper()}" for name in EnvSettings.model_fields) | (
+        OTHER_ENVIRONMENT_VARIABLES
+    )
+
+
+def check_environment_variables(environ: Mapping[str, str]) -> None:
+    """Refuse unknown TRADING_* variables: a misspelt one would otherwise be ignored in silence."""
+    known = sorted(known_environment_variables())
+    suffixes = {name.removeprefix(ENV_PREFIX): name for name in known}
+    problems = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        close = difflib.get_close_matches(upper.removeprefix(ENV_PREFIX), list(suffixes), n=1)
+        hint = f"did you mean {suffixes[close[0]]}?" if close else f"known: {', '.join(known)}"
+        problems.append(f"unknown environment variable {name} ({hint})")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def load_env_settings() -> EnvSettings:
+    """EnvSettings from the environment; a bad value is a ConfigError naming the variable and value."""
+    try:
+        return EnvSettings()
+    except ValidationError as exc:
+        problems = [
+            f"{ENV_PREFIX}{'_'.join(str(p) for p in item['loc']).upper()}={item.get('input')!r} is invalid: "
+            f"{item['msg']}"
+            for item in exc.errors()
+        ]
+        raise ConfigError("; ".join(problems)) from None
+
+
+def check_data_dir(path: Path) -> None:
+    """Create the data directory if needed and prove it writable before anything is recorded there."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"TRADING_DATA_DIR={path}: cannot create the directory ({exc.strerror})") from None
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"TRADING_DATA_DIR={path} is not writable ({exc.strerror})") from None
+
+
+def ledger_present(settings: EnvSettings) -> bool:
+    """Whether the configured ledger holds a migrated ledger; ConfigError when it cannot be reached."""
+    url = settings.resolved_ledger_url
+    try:
+        return ledger_exists(url)
+    except LedgerUnavailableError as exc:
+        raise ConfigError(f"TRADING_LEDGER_URL={display_url(url)}: {exc}") from None
+
+
+def check_ledger(settings: EnvSettings) -> None:
+    """An explicit TRADING_LEDGER_URL must name an existing ledger, so a typo never starts an empty one.
+
+    The default SQLite ledger under the data directory is created on first use.
+    """
+    if settings.ledger_url is not None and not ledger_present(settings):
+        raise ConfigError(
+            f"TRADING_LEDGER_URL={display_url(settings.ledger_url)} holds no ledger (no alembic_version "
+            "table): check the URL, or create the ledger there with `trading-pipeline init-ledger`"
+        )
 
 
 def check_environment(settings: EnvSettings) -> None:
@@ -195,3 +325,10 @@ def check_environment(settings: EnvSettings) -> None:
             f"TRADING_ENV={settings.env.value} refused: its market-data and broker adapters are not "
             "installed yet (only 'sim' runs in this version)"
         )
+
+
+def check_start_up(settings: EnvSettings) -> None:
+    """What every process checks before wiring resources: known TRADING_* names, the mode, the ledger."""
+    check_environment_variables(os.environ)
+    check_environment(settings)
+    check_ledger(settings)

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pydantic import ValidationError
+import yaml
 
+from trading_pipeline.adapters.ledger.migrate import upgrade
 from trading_pipeline.settings import (
     LIVE_ACKNOWLEDGEMENT,
     ConfigError,
     EnvSettings,
     PipelineConfig,
     TradingEnv,
+    check_data_dir,
     check_environment,
+    check_environment_variables,
+    check_ledger,
+    default_config_path,
     load_config,
+    load_env_settings,
     parse_config,
 )
 
@@ -35,6 +44,18 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts without TRADING_* variables from the shell that runs pytest."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+
+
+def _default_data() -> dict[str, Any]:
+    return yaml.safe_load(default_config_path().read_text())
+
+
+def _write_default_with(path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """The packaged default configuration, changed by `edit`, written to `path`."""
+    data = _default_data()
+    edit(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
 
 
 def test_packaged_default_configuration_loads_with_its_documented_values() -> None:
@@ -107,8 +128,9 @@ def test_cross_field_rule_is_reported_with_both_values() -> None:
 
 def test_configuration_file_with_bad_value_names_file_field_and_value(tmp_path: Path) -> None:
     # Arrange
-    path = tmp_path / "trading.yaml"
-    path.write_text("strategies:\n  short_strangle:\n    target_delta: 1.5\n")
+    path = _write_default_with(
+        tmp_path / "trading.yaml", lambda data: data["strategies"]["short_strangle"].update(target_delta=1.5)
+    )
 
     # Act / Assert
     with pytest.raises(ConfigError) as error:
@@ -148,13 +170,211 @@ def test_configuration_file_holding_a_list_is_rejected(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_empty_configuration_file_gives_the_built_in_defaults(tmp_path: Path) -> None:
+def test_empty_configuration_file_is_refused_naming_every_missing_section(tmp_path: Path) -> None:
     # Arrange
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing here\n")
 
+    # Act
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+
+    # Assert
+    message = str(error.value)
+    assert message.startswith(f"configuration file {path} is incomplete: missing ")
+    assert all(section in message for section in PipelineConfig.model_fields)
+
+
+def test_partial_configuration_file_is_refused_naming_the_missing_dotted_fields(tmp_path: Path) -> None:
+    # Arrange
+    def drop_two_fields(data: dict[str, Any]) -> None:
+        del data["risk"]["kill_switch"]
+        del data["strategies"]["short_strangle"]["exit_dte"]
+
+    path = _write_default_with(tmp_path / "partial.yaml", drop_two_fields)
+
     # Act / Assert
-    assert load_config(path) == PipelineConfig()
+    expected = "is incomplete: missing strategies.short_strangle.exit_dte, risk.kill_switch"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_config(path)
+
+
+def test_complete_configuration_file_with_a_changed_value_loads(tmp_path: Path) -> None:
+    # Arrange
+    path = _write_default_with(tmp_path / "on.yaml", lambda data: data["risk"].update(kill_switch=True))
+
+    # Act
+    config = load_config(path)
+
+    # Assert
+    assert config.risk.kill_switch is True
+
+
+def test_strategy_underlying_outside_the_universe_is_refused_naming_field_and_value() -> None:
+    # Arrange
+    data = {"strategies": {"short_strangle": {"underlying": "QQQ"}}}
+
+    # Act / Assert
+    expected = "strategies.short_strangle.underlying 'QQQ' is not in universe.underlyings ['SPY']"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_config(data)
+
+
+def test_regime_underlying_outside_the_universe_is_refused_naming_field_and_value() -> None:
+    # Arrange
+    data = {"universe": {"underlyings": ["SPY"], "regime_underlying": "QQQ"}}
+
+    # Act / Assert
+    expected = "universe.regime_underlying 'QQQ' is not in universe.underlyings ['SPY']"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_config(data)
+
+
+def test_volatility_index_among_the_traded_underlyings_is_refused() -> None:
+    # Arrange
+    data = {"universe": {"underlyings": ["SPY", "VIX"], "volatility_index": "VIX"}}
+
+    # Act / Assert
+    expected = "universe.volatility_index 'VIX' must not be one of universe.underlyings ['SPY', 'VIX']"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_config(data)
+
+
+def test_unknown_trading_variable_is_refused_with_the_closest_known_name() -> None:
+    # Arrange
+    environ = {"TRADING_LEDGR_URL": "sqlite:///x.db", "TRADING_ENV": "sim", "PATH": "/usr/bin"}
+
+    # Act / Assert
+    expected = "unknown environment variable TRADING_LEDGR_URL (did you mean TRADING_LEDGER_URL?)"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        check_environment_variables(environ)
+
+
+def test_unknown_trading_variable_without_a_close_name_lists_the_known_ones() -> None:
+    with pytest.raises(
+        ConfigError, match=r"unknown environment variable TRADING_XYZZY \(known: .*TRADING_ENV"
+    ):
+        check_environment_variables({"TRADING_XYZZY": "1"})
+
+
+def test_variables_the_pipeline_sets_or_reads_itself_are_known() -> None:
+    # Arrange
+    names = (
+        "TRADING_ENV",
+        "TRADING_CONFIG",
+        "TRADING_DATA_DIR",
+        "TRADING_LEDGER_URL",
+        "TRADING_SNAPSHOT_DIR",
+        "TRADING_ANALYTICS_DB",
+        "TRADING_LIVE_ACKNOWLEDGEMENT",
+        "TRADING_DBT_PROJECT_DIR",
+    )
+
+    # Act / Assert (no error)
+    check_environment_variables(dict.fromkeys(names, "x"))
+
+
+def test_bad_trading_env_value_is_a_config_error_naming_variable_and_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange
+    monkeypatch.setenv("TRADING_ENV", "production")
+
+    # Act / Assert
+    with pytest.raises(ConfigError, match=re.escape("TRADING_ENV='production' is invalid: Input should be")):
+        load_env_settings()
+
+
+def test_explicit_ledger_url_without_a_ledger_is_refused_and_not_created(tmp_path: Path) -> None:
+    # Arrange: a typo in the file name
+    url = f"sqlite:///{tmp_path / 'ledgr.sqlite'}"
+
+    # Act / Assert
+    with pytest.raises(ConfigError, match=re.escape(f"TRADING_LEDGER_URL={url} holds no ledger")) as error:
+        check_ledger(EnvSettings(ledger_url=url))
+    assert "trading-pipeline init-ledger" in str(error.value)
+    assert not (tmp_path / "ledgr.sqlite").exists()
+
+
+def test_explicit_ledger_url_of_an_empty_database_is_refused(ledger_url: str) -> None:
+    with pytest.raises(ConfigError, match="holds no ledger"):
+        check_ledger(EnvSettings(ledger_url=ledger_url))
+
+
+def test_explicit_ledger_url_of_a_migrated_ledger_is_accepted(ledger_url: str) -> None:
+    # Arrange
+    upgrade(ledger_url)
+
+    # Act / Assert (no error)
+    check_ledger(EnvSettings(ledger_url=ledger_url))
+
+
+def test_default_ledger_under_the_data_directory_needs_no_existing_database(tmp_path: Path) -> None:
+    # Arrange
+    settings = EnvSettings(data_dir=tmp_path / "fresh")
+
+    # Act / Assert (no error: the default SQLite ledger is created on first use)
+    check_ledger(settings)
+
+
+def test_unreachable_ledger_is_one_line_naming_the_url_without_its_password() -> None:
+    # Arrange: nothing listens on port 1
+    url = "postgresql+psycopg://trader:s3cret@127.0.0.1:1/ledger"
+
+    # Act
+    with pytest.raises(ConfigError) as error:
+        check_ledger(EnvSettings(ledger_url=url))
+
+    # Assert
+    message = str(error.value)
+    assert message.startswith("TRADING_LEDGER_URL=postgresql+psycopg://trader:***@127.0.0.1:1/ledger")
+    assert "cannot reach the ledger database" in message
+    assert "s3cret" not in message
+    assert "\n" not in message
+
+
+def test_ledger_url_that_is_not_a_database_url_is_refused_without_echoing_it() -> None:
+    # Arrange
+    url = "trader:s3cret@db/ledger"
+
+    # Act
+    with pytest.raises(
+        ConfigError, match=r"TRADING_LEDGER_URL=<unparseable URL>: not a database URL"
+    ) as error:
+        check_ledger(EnvSettings(ledger_url=url))
+
+    # Assert
+    assert "s3cret" not in str(error.value)
+
+
+def test_uncreatable_data_directory_is_refused_naming_the_path(tmp_path: Path) -> None:
+    # Arrange: a file stands where a parent directory must be
+    (tmp_path / "file").write_text("")
+    data_dir = tmp_path / "file" / "var"
+
+    # Act / Assert
+    with pytest.raises(ConfigError, match=re.escape(f"TRADING_DATA_DIR={data_dir}: cannot create")):
+        check_data_dir(data_dir)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_data_directory_is_refused_naming_the_path(tmp_path: Path) -> None:
+    # Arrange
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    data_dir.chmod(0o555)
+
+    # Act / Assert
+    with pytest.raises(ConfigError, match=re.escape(f"TRADING_DATA_DIR={data_dir} is not writable")):
+        check_data_dir(data_dir)
+
+
+def test_writable_data_directory_is_created_when_missing(tmp_path: Path) -> None:
+    # Act
+    check_data_dir(tmp_path / "new" / "var")
+
+    # Assert
+    assert (tmp_path / "new" / "var").is_dir()
 
 
 def test_live_without_the_exact_acknowledgement_is_refused() -> None:
@@ -215,12 +435,3 @@ def test_env_settings_read_environment_and_ledger_url_from_the_environment(
     assert settings.env is TradingEnv.REPLAY
     assert settings.ledger_url == url
     assert settings.resolved_ledger_url == url
-
-
-def test_unknown_trading_env_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Arrange
-    monkeypatch.setenv("TRADING_ENV", "production")
-
-    # Act / Assert
-    with pytest.raises(ValidationError, match="production"):
-        EnvSettings()

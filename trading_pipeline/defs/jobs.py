@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_dbt import build_dbt_asset_selection
 
 from trading_pipeline.defs.analytics.assets import dbt_analytics
-from trading_pipeline.defs.partitions import EXECUTION_LANE_TAG
+from trading_pipeline.defs.partitions import EXECUTION_LANE, EXECUTION_LANE_TAG
 
 SESSION_GROUPS = ("market_data", "volatility", "regime", "candidates", "risk", "execution", "portfolio")
 
@@ -14,7 +14,7 @@ trading_session_job = dg.define_asset_job(
     name="trading_session_job",
     selection=dg.AssetSelection.groups(*SESSION_GROUPS) | dg.AssetSelection.key_prefixes("ledger_snapshot"),
     executor_def=dg.in_process_executor,
-    tags={EXECUTION_LANE_TAG: "execution"},
+    tags={EXECUTION_LANE_TAG: EXECUTION_LANE},
     description="Market data to orders, positions, exits and P&L for one NYSE session; runs one at a time.",
 )
 

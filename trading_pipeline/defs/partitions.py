@@ -15,6 +15,8 @@ PARTITION_END = date(2030, 12, 31)
 DECISION_TIME_TAG = "trading/decision_time"
 #: Run tag that puts broker-touching runs in the single execution lane (see dagster.yaml).
 EXECUTION_LANE_TAG = "trading/lane"
+#: The value of that tag for the one lane that may touch a broker.
+EXECUTION_LANE = "execution"
 
 session_partitions = dg.StaticPartitionsDefinition(
     [d.isoformat() for d in sessions_between(PARTITION_START, PARTITION_END)]

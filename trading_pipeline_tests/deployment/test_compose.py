@@ -14,6 +14,8 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGSTER_SERVICES = ("user_code", "webserver", "daemon")
+#: The one-shot service that creates the ledger before the code server loads the definitions.
+LEDGER_INIT = "ledger_init"
 EXECUTION_LANE_LIMIT = {"key": "trading/lane", "value": "execution", "limit": 1}
 #: Environment variables whose values are secrets and must be interpolated, never written out.
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY", re.IGNORECASE)
@@ -47,7 +49,7 @@ def _lane_limits(instance: dict[str, Any]) -> list[dict[str, Any]]:
 def test_compose_defines_postgres_code_server_webserver_and_daemon(compose: dict[str, Any]) -> None:
     services = compose["services"]
 
-    assert set(services) == {"postgres", *DAGSTER_SERVICES}
+    assert set(services) == {"postgres", LEDGER_INIT, *DAGSTER_SERVICES}
     assert services["postgres"]["image"].startswith("postgres:16")
     assert "healthcheck" in services["postgres"]
     volume = services["postgres"]["volumes"][0].split(":")[0]
@@ -68,8 +70,18 @@ def test_webserver_and_daemon_wait_for_healthy_postgres_and_the_code_server(comp
         assert "user_code" in depends_on
 
 
+def test_ledger_is_created_before_the_code_server_loads_the_definitions(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+
+    assert services[LEDGER_INIT]["command"] == ["trading-pipeline", "init-ledger"]
+    assert services[LEDGER_INIT]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services[LEDGER_INIT]["restart"] == "no"
+    user_code_waits_for = services["user_code"]["depends_on"][LEDGER_INIT]
+    assert user_code_waits_for["condition"] == "service_completed_successfully"
+
+
 def test_every_dagster_service_shares_the_instance_and_trading_environment(compose: dict[str, Any]) -> None:
-    environments = [_environment(compose["services"][name]) for name in DAGSTER_SERVICES]
+    environments = [_environment(compose["services"][name]) for name in (*DAGSTER_SERVICES, LEDGER_INIT)]
 
     assert all(env == environments[0] for env in environments)
     env = environments[0]
