@@ -10,6 +10,7 @@ SESSION_ASSETS = frozenset(
         "iv_rank",
         "market_regime",
         "trade_candidates",
+        "broker_reconciliation",
         "risk_approved_orders",
         "order_submissions",
         "positions",
@@ -29,6 +30,7 @@ SNAPSHOT_TABLES = (
     "positions",
     "position_marks",
     "iv_observations",
+    "reconciliation_breaks",
 )
 SNAPSHOT_ASSETS = frozenset(f"ledger_snapshot/{table}" for table in SNAPSHOT_TABLES)
 DBT_MARTS = frozenset({"daily_pnl", "trades", "strategy_performance"})

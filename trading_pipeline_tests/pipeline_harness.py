@@ -20,8 +20,10 @@ from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.core.calendar import at_et
 from trading_pipeline.definitions import defs as production_defs
 from trading_pipeline.defs.analytics.assets import SnapshotDirResource, dbt_resource
+from trading_pipeline.defs.io_manager import RunScopedIOManager
 from trading_pipeline.defs.partitions import DECISION_TIME_TAG
 from trading_pipeline.defs.resources import (
+    ExecutionGuardResource,
     LedgerResource,
     NotifierResource,
     PaperBrokerResource,
@@ -64,6 +66,7 @@ class PipelineHarness:
     ledger_url: str
     broker_url: str
     market: SimulatedMarketResource
+    env: str = "sim"
 
     @property
     def snapshot_dir(self) -> Path:
@@ -80,6 +83,8 @@ class PipelineHarness:
             "ledger": LedgerResource(url=self.ledger_url),
             "broker": broker or self.broker_resource(),
             "notifier": NotifierResource(),
+            "execution_guard": ExecutionGuardResource(env=self.env),
+            "io_manager": RunScopedIOManager(base_dir=str(self.workdir / "run_outputs")),
             "snapshot_dir": SnapshotDirResource(path=str(self.snapshot_dir)),
             "dbt": dbt_resource(),
         }
@@ -135,6 +140,7 @@ def make_harness(
     workdir: Path,
     ledger_url: str | None = None,
     market: SimulatedMarketResource | None = None,
+    env: str = "sim",
     **config_sections: dict[str, Any],
 ) -> PipelineHarness:
     """A harness under `workdir`: SQLite ledger there unless `ledger_url` is given, seed-7 market."""
@@ -144,6 +150,7 @@ def make_harness(
         ledger_url=ledger_url or f"sqlite:///{workdir / 'ledger.sqlite'}",
         broker_url=f"sqlite:///{workdir / 'paper_broker.sqlite'}",
         market=market or SimulatedMarketResource(seed=7),
+        env=env,
     )
 
 

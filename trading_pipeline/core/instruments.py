@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 
 #: Shares per contract for every root we trade (equity ETFs and SPX index options alike).
 CONTRACT_MULTIPLIER = 100
@@ -140,3 +141,27 @@ class Leg:
     def closing(self) -> Leg:
         """The leg that closes this one."""
         return Leg(self.contract, self.side.opposite, self.ratio)
+
+
+def legs_to_json(legs: tuple[Leg, ...]) -> list[dict[str, Any]]:
+    """Legs as [{occ_symbol, side, ratio}]: the OCC symbol carries root, expiry, right and strike."""
+    return [
+        {"occ_symbol": leg.contract.occ_symbol, "side": leg.side.value, "ratio": leg.ratio} for leg in legs
+    ]
+
+
+def legs_from_json(data: list[dict[str, Any]]) -> tuple[Leg, ...]:
+    """Legs rebuilt from their OCC symbols (inverse of legs_to_json)."""
+    return tuple(
+        Leg(OptionContract.from_occ(item["occ_symbol"]), Side(item["side"]), int(item["ratio"]))
+        for item in data
+    )
+
+
+def contract_quantities(legs: tuple[Leg, ...], quantity: int) -> dict[str, int]:
+    """Signed contracts per OCC symbol held by `quantity` units of a structure (+ long, - short)."""
+    held: dict[str, int] = {}
+    for leg in legs:
+        symbol = leg.contract.occ_symbol
+        held[symbol] = held.get(symbol, 0) + leg.signed_ratio * quantity
+    return held

@@ -24,7 +24,8 @@ class PositionEffect(StrEnum):
 class OrderStatus(StrEnum):
     """Lifecycle of an order: recorded as an intent before the broker is ever called."""
 
-    NEW = "NEW"  # intent recorded in the ledger, not yet acknowledged by the broker
+    NEW = "NEW"  # intent recorded in the ledger, not yet claimed for sending
+    SUBMITTING = "SUBMITTING"  # claimed by exactly one process, which alone may call the broker
     SUBMITTED = "SUBMITTED"
     PARTIALLY_FILLED = "PARTIALLY_FILLED"
     FILLED = "FILLED"
@@ -35,9 +36,25 @@ class OrderStatus(StrEnum):
     def is_terminal(self) -> bool:
         return self in {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
 
+    @property
+    def reached_broker(self) -> bool:
+        """Whether the order may exist at the broker (claimed for sending or acknowledged)."""
+        return self is not OrderStatus.NEW
+
 
 _ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    # NEW goes straight to a broker status only when reconciliation finds an order sent before claims existed.
     OrderStatus.NEW: frozenset(
+        {
+            OrderStatus.SUBMITTING,
+            OrderStatus.SUBMITTED,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.REJECTED,
+            OrderStatus.CANCELLED,
+        }
+    ),
+    OrderStatus.SUBMITTING: frozenset(
         {
             OrderStatus.SUBMITTED,
             OrderStatus.PARTIALLY_FILLED,
@@ -109,3 +126,39 @@ class OrderIntent:
     @property
     def is_credit(self) -> bool:
         return self.limit_price < 0
+
+
+#: Intent fields that define what is sent; the same client order id must always carry the same values.
+PAYLOAD_FIELDS = (
+    "strategy",
+    "session",
+    "underlying",
+    "legs",
+    "quantity",
+    "limit_price",
+    "effect",
+    "position_id",
+)
+
+
+class IntentMismatchError(ValueError):
+    """An intent differs from the one already recorded under its client order id; it must not be sent."""
+
+
+def payload_differences(recorded: OrderIntent, proposed: OrderIntent) -> list[str]:
+    """Each payload field whose value differs between the recorded and a proposed intent, named."""
+    return [
+        f"{name}: recorded {getattr(recorded, name)!r}, proposed {getattr(proposed, name)!r}"
+        for name in PAYLOAD_FIELDS
+        if getattr(recorded, name) != getattr(proposed, name)
+    ]
+
+
+def ensure_same_payload(recorded: OrderIntent, proposed: OrderIntent) -> None:
+    """Refuse loudly when a proposed intent would send something else under a recorded client order id."""
+    differences = payload_differences(recorded, proposed)
+    if differences:
+        raise IntentMismatchError(
+            f"order {recorded.client_order_id} is already recorded with a different payload; "
+            f"refusing to send it: {'; '.join(differences)}"
+        )

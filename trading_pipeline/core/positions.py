@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -141,3 +142,26 @@ def reduce_position(position: Position, fill: Fill) -> Position:
         status=PositionStatus.CLOSED if remaining == 0 else PositionStatus.OPEN,
         closed_at=fill.filled_at if remaining == 0 else None,
     )
+
+
+def positions_from_fills(executions: Iterable[tuple[OrderIntent, Fill]]) -> list[Position]:
+    """Replay fills in time order into structure-level positions: the ledger's state at any instant.
+
+    A point-in-time view is this replay over the fills up to that instant.
+    """
+    held: dict[str, Position] = {}
+    for intent, fill in sorted(executions, key=lambda item: item[1].filled_at):
+        if intent.effect is PositionEffect.OPEN:
+            current = held.get(intent.client_order_id)
+            held[intent.client_order_id] = (
+                open_position(intent, fill) if current is None else add_to_position(current, fill)
+            )
+        else:
+            position = held.get(intent.position_id or "")
+            if position is None:
+                raise FillMismatchError(
+                    f"closing fill {fill.fill_id} names position {intent.position_id!r}, "
+                    "which no earlier fill opened"
+                )
+            held[position.position_id] = reduce_position(position, fill)
+    return sorted(held.values(), key=lambda p: (p.opened_at, p.position_id))

@@ -31,6 +31,8 @@ class PortfolioState:
     buying_power_used: Decimal
     open_positions: Counter[str] = field(default_factory=Counter)
     entries_this_session: Counter[str] = field(default_factory=Counter)
+    #: Why no new entry may be approved at all (e.g. an unexplained broker/ledger difference), or None.
+    entries_blocked: str | None = None
 
     def with_entry(self, candidate: TradeCandidate) -> PortfolioState:
         """The state after `candidate` is approved (so later candidates see it)."""
@@ -59,6 +61,8 @@ def rejection_reasons(candidate: TradeCandidate, state: PortfolioState, limits: 
     reasons: list[str] = []
     if limits.kill_switch:
         reasons.append("kill switch is on: no new entries")
+    if state.entries_blocked:
+        reasons.append(f"entries blocked: {state.entries_blocked}")
     if candidate.quantity > limits.max_contracts_per_order:
         reasons.append(
             f"contracts: {candidate.quantity} exceeds max {limits.max_contracts_per_order} per order"

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 import dagster as dg
 
+from trading_pipeline.adapters.brokers.base import Broker
 from trading_pipeline.adapters.brokers.paper import PaperBroker
+from trading_pipeline.adapters.clock import wall_clock
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.adapters.market_data.base import MarketData
 from trading_pipeline.adapters.market_data.simulated import MarketFaults, SimulatedMarket
 from trading_pipeline.adapters.notify.log import LogNotifier
 from trading_pipeline.core.fills import FillModel
-from trading_pipeline.settings import EnvSettings, PipelineConfig, check_environment, load_config
+from trading_pipeline.core.send_policy import hold_reason
+from trading_pipeline.defs.io_manager import RunScopedIOManager
+from trading_pipeline.settings import EnvSettings, PipelineConfig, check_start_up, load_config
 
 
 @lru_cache(maxsize=8)
@@ -56,12 +60,14 @@ class SimulatedMarketResource(MarketDataResource):
     crossed_quotes: bool = False
     stale_seconds: float = 0.0
     drop_strikes_near_spot: int = 0
+    empty_chain: bool = False
 
     def client(self) -> SimulatedMarket:
         faults = MarketFaults(
             crossed_quotes=self.crossed_quotes,
             stale_by=timedelta(seconds=self.stale_seconds),
             drop_strikes_near_spot=self.drop_strikes_near_spot,
+            empty_chain=self.empty_chain,
         )
         return _simulated_market(self.seed, faults)
 
@@ -75,7 +81,14 @@ class LedgerResource(dg.ConfigurableResource):
         return _ledger(self.url)
 
 
-class PaperBrokerResource(dg.ConfigurableResource):
+class BrokerResource(dg.ConfigurableResource):
+    """Base of broker resources: `broker()` returns an object following the Broker protocol."""
+
+    def broker(self) -> Broker:
+        raise NotImplementedError
+
+
+class PaperBrokerResource(BrokerResource):
     """The paper broker, filling against the configured market data with the core fill model."""
 
     url: str
@@ -88,6 +101,17 @@ class PaperBrokerResource(dg.ConfigurableResource):
         return PaperBroker(self.url, self.market.client(), model)
 
 
+class ExecutionGuardResource(dg.ConfigurableResource):
+    """Whether a recorded order may be sent now: against a real market, never from a past tick's rerun."""
+
+    env: str = "sim"
+    max_decision_lag_seconds: float = 900.0
+
+    def hold_reason(self, decision_time: datetime) -> str | None:
+        lag = timedelta(seconds=self.max_decision_lag_seconds)
+        return hold_reason(self.env, decision_time, wall_clock(), lag)
+
+
 class NotifierResource(dg.ConfigurableResource):
     """Where notifications go; logs today (email arrives with the reports issue)."""
 
@@ -98,15 +122,19 @@ class NotifierResource(dg.ConfigurableResource):
 def build_resources(settings: EnvSettings | None = None) -> dict[str, dg.ConfigurableResource]:
     """The resources of the configured environment; the one place that maps TRADING_ENV to adapters."""
     settings = settings or EnvSettings()
-    check_environment(settings)
+    check_start_up(settings)
     config_path = str(settings.config) if settings.config else None
     config = _config(config_path)
     data_dir = settings.data_dir.resolve()
     market = SimulatedMarketResource(seed=config.simulation.seed)
+    # An explicit URL may hold a password: Dagster stores only the variable's name in run snapshots.
+    ledger_variable = dg.EnvVar("TRADING_LEDGER_URL")
+    explicit = settings.ledger_url is not None and settings.ledger_url == ledger_variable.get_value()
+    ledger_url = ledger_variable if explicit else settings.resolved_ledger_url
     return {
         "trading_config": TradingConfigResource(config_path=config_path),
         "market_data": market,
-        "ledger": LedgerResource(url=settings.resolved_ledger_url),
+        "ledger": LedgerResource(url=ledger_url),
         "broker": PaperBrokerResource(
             url=f"sqlite:///{data_dir / 'paper_broker.sqlite'}",
             market=market,
@@ -114,4 +142,6 @@ def build_resources(settings: EnvSettings | None = None) -> dict[str, dg.Configu
             commission_per_contract=str(config.execution.commission_per_contract),
         ),
         "notifier": NotifierResource(),
+        "execution_guard": ExecutionGuardResource(env=settings.env.value),
+        "io_manager": RunScopedIOManager(base_dir=str(data_dir / "run_outputs")),
     }

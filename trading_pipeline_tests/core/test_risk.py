@@ -245,3 +245,13 @@ def test_state_with_entry_adds_buying_power_position_and_entry() -> None:
     assert after.buying_power_used == Decimal("11000")
     assert after.open_positions["short_strangle"] == 2
     assert after.entries_this_session["short_strangle"] == 1
+
+
+def test_candidate_when_entries_are_blocked_by_reconciliation_is_rejected_with_that_reason() -> None:
+    blocked = PortfolioState(
+        equity=Decimal("100000"), buying_power_used=Decimal("0"), entries_blocked="1 unexplained difference"
+    )
+
+    reasons = rejection_reasons(candidate(), blocked, LIMITS)
+
+    assert reasons == ["entries blocked: 1 unexplained difference"]

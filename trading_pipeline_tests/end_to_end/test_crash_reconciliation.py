@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from trading_pipeline.adapters.brokers.base import BrokerOrder
+from trading_pipeline.adapters.brokers.base import BrokerOrder, BrokerPosition
 from trading_pipeline.adapters.brokers.paper import PaperBroker
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.defs.resources import PaperBrokerResource
@@ -32,6 +32,12 @@ class CrashAfterSendBroker:
     def find_order(self, client_order_id: str) -> BrokerOrder | None:
         return self._broker.find_order(client_order_id)
 
+    def orders(self) -> list[BrokerOrder]:
+        return self._broker.orders()
+
+    def positions(self) -> list[BrokerPosition]:
+        return self._broker.positions()
+
     def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
         self._broker.submit(intent, now)
         raise SimulatedCrashError(f"crashed after sending {intent.client_order_id}")
@@ -54,7 +60,7 @@ def test_crash_after_send_leaves_an_unrecorded_order_at_the_broker(tmp_path: Pat
     assert not crashed.success
     assert "order_submissions" not in materialized(crashed)
     tables = harness.ledger_tables()
-    assert list(tables["order_intents"]["status"]) == [OrderStatus.NEW.value]
+    assert list(tables["order_intents"]["status"]) == [OrderStatus.SUBMITTING.value]
     assert tables["orders"].empty
     assert tables["fills"].empty
     assert tables["positions"].empty
@@ -72,8 +78,10 @@ def test_rerun_after_crash_reconciles_the_order_without_sending_it_again(tmp_pat
     rerun = harness.run_session(ENTRY_SESSION, MORNING)
 
     assert rerun.success
+    reconciliation = asset_metadata(rerun, "broker_reconciliation")
+    assert (reconciliation["synced_reconciled"], reconciliation["breaks"]) == (1, 0)
     submissions = asset_metadata(rerun, "order_submissions")
-    assert (submissions["sent"], submissions["reconciled"]) == (0, 1)
+    assert (submissions["sent"], submissions["already_recorded"]) == (0, 1)
     assert harness.broker_book() == book_before
     tables = harness.ledger_tables()
     client_order_id = book_before[0]["client_order_id"]

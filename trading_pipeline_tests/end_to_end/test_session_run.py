@@ -33,6 +33,7 @@ PIPELINE_CHECKS = {
     "iv_rank_history_sufficient_and_in_range",
     "candidates_well_formed",
     "approved_orders_within_limits",
+    "broker_matches_ledger",
 }
 
 

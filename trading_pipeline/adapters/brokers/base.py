@@ -1,4 +1,4 @@
-"""The Broker protocol: submit an order intent, look an order up by its client order id."""
+"""The Broker protocol: submit an order intent, look orders up, list the account's orders and positions."""
 
 from __future__ import annotations
 
@@ -25,8 +25,16 @@ class BrokerOrder:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class BrokerPosition:
+    """Signed contracts the broker holds in one option (+ long, - short)."""
+
+    occ_symbol: str
+    quantity: int
+
+
 class Broker(Protocol):
-    """Where orders go. `submit` must be safe to retry: a known client order id is not re-sent."""
+    """Where orders go. Reconciliation compares `orders()` and `positions()` with the ledger every tick."""
 
     name: str
 
@@ -36,4 +44,12 @@ class Broker(Protocol):
 
     def find_order(self, client_order_id: str) -> BrokerOrder | None:
         """The broker's record of an order sent with this client order id, or None (reconciliation)."""
+        ...
+
+    def orders(self) -> list[BrokerOrder]:
+        """Every order the account holds at the broker, ours or not, with their fills."""
+        ...
+
+    def positions(self) -> list[BrokerPosition]:
+        """The account's non-zero option positions per contract."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
 
@@ -10,6 +11,7 @@ import pandas as pd
 from trading_pipeline.core.decisions import Decision
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.core.positions import Fill, Position, PositionMark
+from trading_pipeline.core.reconciliation import ReconciliationBreak
 
 
 class Ledger(Protocol):
@@ -31,12 +33,26 @@ class Ledger(Protocol):
         """Insert an intent before any broker call; returns (current status, newly created)."""
         ...
 
+    def claim_intent(self, client_order_id: str, claimant: str) -> bool:
+        """Atomically move an intent from NEW to SUBMITTING; True only for the caller that did it."""
+        ...
+
+    def claimed_at(self, client_order_id: str) -> datetime | None:
+        """When the intent was claimed for sending (None if never)."""
+        ...
+
+    def exclusive(self) -> AbstractContextManager[Ledger]:
+        """A ledger whose reads and writes share one transaction holding the ledger-wide write lock."""
+        ...
+
     def intent(self, client_order_id: str) -> tuple[OrderIntent, OrderStatus] | None:
         """The stored intent and its status, or None."""
         ...
 
-    def intents(self, session: date | None = None) -> list[tuple[OrderIntent, OrderStatus]]:
-        """Stored intents (optionally of one session) in creation order."""
+    def intents(
+        self, session: date | None = None, unfinished_only: bool = False
+    ) -> list[tuple[OrderIntent, OrderStatus]]:
+        """Stored intents (optionally of one session, or only those not final) in creation order."""
         ...
 
     def record_order_update(
@@ -54,16 +70,28 @@ class Ledger(Protocol):
         """Store a fill once (unique fill_id) and apply it to its position in the same transaction."""
         ...
 
-    def positions(self, open_only: bool = True) -> list[Position]:
-        """Structure-level positions."""
+    def positions(self, open_only: bool = True, as_of: datetime | None = None) -> list[Position]:
+        """Structure-level positions now, or as they stood at `as_of` (replayed from its fills)."""
+        ...
+
+    def fills(self) -> list[Fill]:
+        """Every recorded fill, in the order they happened."""
         ...
 
     def record_marks(self, session: date, marks: list[PositionMark]) -> None:
-        """Upsert the marks of a session (one per position and session)."""
+        """Upsert marks of a session's tick (one per position and mark time)."""
         ...
 
-    def latest_marks(self) -> list[PositionMark]:
-        """The most recent mark of every open position."""
+    def latest_marks(self, as_of: datetime | None = None) -> list[PositionMark]:
+        """The most recent mark (up to `as_of`) of every position open at that time."""
+        ...
+
+    def record_breaks(self, found_at: datetime, breaks: list[ReconciliationBreak]) -> None:
+        """Record what a reconciliation could not explain."""
+        ...
+
+    def breaks(self, found_at: datetime | None = None) -> list[ReconciliationBreak]:
+        """Recorded reconciliation breaks (of one reconciliation time, if given)."""
         ...
 
     def iv_observations(self, underlying: str, start: date, end: date) -> dict[date, float]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import JSON, Connection, Table, func, select, update
+from sqlalchemy import JSON, Connection, Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trading_pipeline.adapters.ledger import rows, schema
@@ -28,8 +30,13 @@ from trading_pipeline.core.positions import (
     PositionStatus,
     add_to_position,
     open_position,
+    positions_from_fills,
     reduce_position,
 )
+from trading_pipeline.core.reconciliation import BreakKind, ReconciliationBreak
+
+#: Arbitrary constant key of the PostgreSQL advisory lock that makes decisions one writer at a time.
+_DECISION_LOCK_KEY = 0x7470_6465_6369  # "tpdeci"
 
 
 class UnknownOrderError(LookupError):
@@ -55,6 +62,8 @@ class SqlLedger:
         self._engine = create_ledger_engine(url)
         # Writes lock SQLite at BEGIN (the busy timeout then applies); reads stay deferred.
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+        #: Inside `exclusive()`: the one connection (and transaction) every read and write goes through.
+        self._bound: Connection | None = None
 
     @classmethod
     def open(cls, url: str) -> SqlLedger:
@@ -66,17 +75,50 @@ class SqlLedger:
         """Close every pooled connection (call before the process or test ends)."""
         self._engine.dispose()
 
+    @contextmanager
+    def exclusive(self) -> Iterator[SqlLedger]:
+        """One writer at a time: a ledger whose reads and writes share one locked transaction.
+
+        SQLite takes its database write lock at BEGIN IMMEDIATE; PostgreSQL a transaction-scoped
+        advisory lock. Everything done through the yielded ledger commits together, or not at all.
+        """
+        if self._bound is not None:
+            yield self
+            return
+        with self._writer.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DECISION_LOCK_KEY})
+            locked = object.__new__(SqlLedger)
+            locked._engine, locked._writer, locked._bound = self._engine, self._writer, conn
+            yield locked
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._bound is not None:
+            yield self._bound
+        else:
+            with self._engine.connect() as conn:
+                yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        if self._bound is not None:
+            yield self._bound
+        else:
+            with self._writer.begin() as conn:
+                yield conn
+
     # decisions and intents
 
     def record_decision(self, decision: Decision) -> bool:
         """Insert a decision once; returns False if its decision_id was already recorded."""
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             return _insert_once(conn, schema.decisions, rows.decision_row(decision), "decision_id")
 
     def decision(self, decision_id: str) -> Decision | None:
         """The recorded decision with this id, or None."""
         query = select(schema.decisions).where(schema.decisions.c.decision_id == decision_id)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(query).mappings().one_or_none()
         return None if row is None else rows.decision_from_row(row)
 
@@ -84,7 +126,7 @@ class SqlLedger:
         """The decisions of one session in the order they were recorded."""
         table = schema.decisions
         query = select(table).where(table.c.session == session).order_by(table.c.id)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return [rows.decision_from_row(row) for row in conn.execute(query).mappings()]
 
     def record_intent(self, intent: OrderIntent) -> tuple[OrderStatus, bool]:
@@ -92,24 +134,68 @@ class SqlLedger:
         now = datetime.now(UTC)
         values = {**rows.intent_row(intent), "status": OrderStatus.NEW.value}
         values |= {"created_at": now, "updated_at": now}
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             if _insert_once(conn, schema.order_intents, values, "client_order_id"):
                 return OrderStatus.NEW, True
             return self._intent_status(conn, intent.client_order_id), False
 
+    def claim_intent(self, client_order_id: str, claimant: str) -> bool:
+        """Atomically move an intent from NEW to SUBMITTING; True only for the one caller that did it.
+
+        A single conditional UPDATE: of any number of concurrent callers exactly one sees a row change,
+        and only that one may call the broker.
+        """
+        now = datetime.now(UTC)
+        table = schema.order_intents
+        stmt = (
+            update(table)
+            .where(table.c.client_order_id == client_order_id, table.c.status == OrderStatus.NEW.value)
+            .values(
+                status=OrderStatus.SUBMITTING.value, claimed_by=claimant[:128], claimed_at=now, updated_at=now
+            )
+        )
+        with self._write() as conn:
+            claimed = conn.execute(stmt).rowcount == 1
+            if claimed:
+                conn.execute(
+                    schema.order_events.insert().values(
+                        client_order_id=client_order_id,
+                        broker_order_id="",
+                        previous_status=OrderStatus.NEW.value,
+                        status=OrderStatus.SUBMITTING.value,
+                        at=now,
+                        message=f"claimed for sending by {claimant}",
+                    )
+                )
+            return claimed
+
+    def claimed_at(self, client_order_id: str) -> datetime | None:
+        """When the intent was claimed for sending (None if never)."""
+        table = schema.order_intents
+        with self._read() as conn:
+            return conn.execute(
+                select(table.c.claimed_at).where(table.c.client_order_id == client_order_id)
+            ).scalar_one_or_none()
+
     def intent(self, client_order_id: str) -> tuple[OrderIntent, OrderStatus] | None:
         """The stored intent and its status, or None."""
         query = select(schema.order_intents).where(schema.order_intents.c.client_order_id == client_order_id)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(query).mappings().one_or_none()
         return None if row is None else rows.intent_from_row(row)
 
-    def intents(self, session: date | None = None) -> list[tuple[OrderIntent, OrderStatus]]:
-        """Stored intents (optionally of one session) in creation order."""
-        query = select(schema.order_intents).order_by(schema.order_intents.c.id)
+    def intents(
+        self, session: date | None = None, unfinished_only: bool = False
+    ) -> list[tuple[OrderIntent, OrderStatus]]:
+        """Stored intents (optionally of one session, or only those not in a final status), oldest first."""
+        table = schema.order_intents
+        query = select(table).order_by(table.c.id)
         if session is not None:
-            query = query.where(schema.order_intents.c.session == session)
-        with self._engine.connect() as conn:
+            query = query.where(table.c.session == session)
+        if unfinished_only:
+            final = [status.value for status in OrderStatus if status.is_terminal]
+            query = query.where(table.c.status.not_in(final))
+        with self._read() as conn:
             return [rows.intent_from_row(row) for row in conn.execute(query).mappings()]
 
     # orders and fills
@@ -123,7 +209,7 @@ class SqlLedger:
         message: str = "",
     ) -> None:
         """Record the broker's view of an order; a status change is validated and appended to events."""
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             current = self._intent_status(conn, client_order_id, lock=True)
             try:
                 new = transition(current, OrderStatus(status))
@@ -161,7 +247,7 @@ class SqlLedger:
 
     def record_fill(self, fill: Fill) -> bool:
         """Store a fill once (unique fill_id) and apply it to its position in the same transaction."""
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             intent, status = self._locked_intent(conn, fill.client_order_id)
             if not _insert_once(conn, schema.fills, rows.fill_row(fill), "fill_id"):
                 return False
@@ -212,17 +298,46 @@ class SqlLedger:
 
     # positions, marks and implied vol
 
-    def positions(self, open_only: bool = True) -> list[Position]:
-        """Structure-level positions, oldest first."""
+    def positions(self, open_only: bool = True, as_of: datetime | None = None) -> list[Position]:
+        """Structure-level positions, oldest first: now, or as they stood at `as_of` (from its fills)."""
+        if as_of is not None:
+            replayed = positions_from_fills(self._executions(as_of))
+            return [p for p in replayed if p.status is PositionStatus.OPEN or not open_only]
         table = schema.positions
         query = select(table).order_by(table.c.opened_at, table.c.position_id)
         if open_only:
             query = query.where(table.c.status == PositionStatus.OPEN.value)
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return [rows.position_from_row(row) for row in conn.execute(query).mappings()]
 
+    def _executions(self, as_of: datetime) -> list[tuple[OrderIntent, Fill]]:
+        """Every fill up to `as_of` with the intent it executed, in the order they happened."""
+        fills_, intents_ = schema.fills, schema.order_intents
+        query = (
+            select(fills_, *[c.label(f"intent_{c.name}") for c in intents_.columns])
+            .join(intents_, intents_.c.client_order_id == fills_.c.client_order_id)
+            .where(fills_.c.filled_at <= as_of)
+            .order_by(fills_.c.filled_at, fills_.c.id)
+        )
+        with self._read() as conn:
+            found = conn.execute(query).mappings().all()
+        return [
+            (
+                rows.intent_from_row({c.name: row[f"intent_{c.name}"] for c in intents_.columns})[0],
+                rows.fill_from_row(row),
+            )
+            for row in found
+        ]
+
+    def fills(self) -> list[Fill]:
+        """Every recorded fill, in the order they happened."""
+        table = schema.fills
+        with self._read() as conn:
+            found = conn.execute(select(table).order_by(table.c.filled_at, table.c.id)).mappings().all()
+        return [rows.fill_from_row(row) for row in found]
+
     def record_marks(self, session: date, marks: list[PositionMark]) -> None:
-        """Upsert the marks of a session (one per position and session)."""
+        """Upsert marks of a session's tick (one per position and mark time; a rerun rewrites its own)."""
         if not marks:
             return
         values = [
@@ -239,35 +354,50 @@ class SqlLedger:
             }
             for mark in marks
         ]
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             stmt = _insert(conn, schema.position_marks).values(values)
-            refreshed = ("marked_at", "mark_value", "unrealized_pnl", "delta", "gamma", "vega", "theta")
+            refreshed = ("session", "mark_value", "unrealized_pnl", "delta", "gamma", "vega", "theta")
             conn.execute(
                 stmt.on_conflict_do_update(
-                    index_elements=["session", "position_id"],
+                    index_elements=["position_id", "marked_at"],
                     set_={key: stmt.excluded[key] for key in refreshed},
                 )
             )
 
-    def latest_marks(self) -> list[PositionMark]:
-        """The most recent mark of every open position."""
-        marks, positions_ = schema.position_marks, schema.positions
-        latest = (
-            select(marks.c.position_id, func.max(marks.c.session).label("session"))
-            .group_by(marks.c.position_id)
-            .subquery()
-        )
-        query = (
-            select(marks)
-            .join(
-                latest, (latest.c.position_id == marks.c.position_id) & (latest.c.session == marks.c.session)
-            )
-            .join(positions_, positions_.c.position_id == marks.c.position_id)
-            .where(positions_.c.status == PositionStatus.OPEN.value)
-            .order_by(marks.c.position_id)
-        )
-        with self._engine.connect() as conn:
-            return [rows.mark_from_row(row) for row in conn.execute(query).mappings()]
+    def latest_marks(self, as_of: datetime | None = None) -> list[PositionMark]:
+        """The most recent mark (up to `as_of`, if given) of every position open at that time."""
+        table = schema.position_marks
+        query = select(table).order_by(table.c.position_id, table.c.marked_at)
+        if as_of is not None:
+            query = query.where(table.c.marked_at <= as_of)
+        with self._read() as conn:
+            latest = {row["position_id"]: rows.mark_from_row(row) for row in conn.execute(query).mappings()}
+        open_ids = {p.position_id for p in self.positions(open_only=True, as_of=as_of)}
+        return [mark for position_id, mark in sorted(latest.items()) if position_id in open_ids]
+
+    # reconciliation
+
+    def record_breaks(self, found_at: datetime, breaks: list[ReconciliationBreak]) -> None:
+        """Record what one reconciliation could not explain (a rerun of the same tick records it once)."""
+        if not breaks:
+            return
+        values = [
+            {"found_at": found_at, "kind": b.kind.value, "subject": b.subject[:128], "detail": b.detail}
+            for b in breaks
+        ]
+        with self._write() as conn:
+            stmt = _insert(conn, schema.reconciliation_breaks).values(values)
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["found_at", "kind", "subject"]))
+
+    def breaks(self, found_at: datetime | None = None) -> list[ReconciliationBreak]:
+        """Recorded breaks (of one reconciliation time, if given), oldest first."""
+        table = schema.reconciliation_breaks
+        query = select(table).order_by(table.c.id)
+        if found_at is not None:
+            query = query.where(table.c.found_at == found_at)
+        with self._read() as conn:
+            found = conn.execute(query).mappings().all()
+        return [ReconciliationBreak(BreakKind(r["kind"]), r["subject"], r["detail"]) for r in found]
 
     def iv_observations(self, underlying: str, start: date, end: date) -> dict[date, float]:
         """Stored 30-day ATM implied vols per session, `start` and `end` included."""
@@ -277,7 +407,7 @@ class SqlLedger:
             .where(table.c.underlying == underlying, table.c.session.between(start, end))
             .order_by(table.c.session)
         )
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return {session: iv for session, iv in conn.execute(query)}
 
     def record_iv_observations(self, underlying: str, values: dict[date, float], source: str) -> None:
@@ -295,7 +425,7 @@ class SqlLedger:
             }
             for session, iv in values.items()
         ]
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             stmt = _insert(conn, schema.iv_observations).values(rows_)
             conn.execute(
                 stmt.on_conflict_do_update(
@@ -306,7 +436,7 @@ class SqlLedger:
 
     def snapshot(self) -> dict[str, pd.DataFrame]:
         """Every ledger table as a DataFrame: money as Decimal objects, JSON columns as JSON text."""
-        with self._engine.connect() as conn:
+        with self._read() as conn:
             return {
                 table.name: _frame(table, conn.execute(select(table).order_by(*table.primary_key)).mappings())
                 for table in schema.metadata.sorted_tables

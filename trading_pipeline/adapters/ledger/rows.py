@@ -7,26 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from trading_pipeline.core.decisions import Decision, DecisionKind
-from trading_pipeline.core.instruments import Leg, OptionContract, Side
+from trading_pipeline.core.instruments import legs_from_json, legs_to_json
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect
 from trading_pipeline.core.positions import Fill, Position, PositionMark, PositionStatus
 
 Row = Mapping[str, Any]
-
-
-def legs_to_json(legs: tuple[Leg, ...]) -> list[dict[str, Any]]:
-    """Legs as [{occ_symbol, side, ratio}]: the OCC symbol carries root, expiry, right and strike."""
-    return [
-        {"occ_symbol": leg.contract.occ_symbol, "side": leg.side.value, "ratio": leg.ratio} for leg in legs
-    ]
-
-
-def legs_from_json(data: list[dict[str, Any]]) -> tuple[Leg, ...]:
-    """Legs rebuilt from their OCC symbols (inverse of legs_to_json)."""
-    return tuple(
-        Leg(OptionContract.from_occ(item["occ_symbol"]), Side(item["side"]), int(item["ratio"]))
-        for item in data
-    )
 
 
 def decision_row(decision: Decision) -> dict[str, Any]:
@@ -157,4 +142,18 @@ def position_from_row(row: Row) -> Position:
         fees=row["fees"],
         realized_pnl=row["realized_pnl"],
         closed_at=row["closed_at"],
+    )
+
+
+def fill_from_row(row: Row) -> Fill:
+    """A recorded fill."""
+    return Fill(
+        fill_id=row["fill_id"],
+        client_order_id=row["client_order_id"],
+        broker_order_id=row["broker_order_id"],
+        filled_at=row["filled_at"],
+        quantity=row["quantity"],
+        net_value=row["net_value"],
+        leg_prices=tuple(Decimal(str(price)) for price in row["leg_prices"]),
+        commission=row["commission"],
     )

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -43,8 +44,9 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Money(TypeDecorator[Decimal]):
-    """NUMERIC(18,4) on PostgreSQL, an exact decimal string on SQLite; floats are refused.
+    """NUMERIC(18,4) on PostgreSQL, integer units of 1/10,000 (BIGINT) on SQLite; floats are refused.
 
+    SQLite has no exact decimal type: integer units keep SUM, MAX and comparisons exact in plain SQL.
     Values are rounded half away from zero to 4 places on both backends (what PostgreSQL does),
     so the two backends always return the same Decimal.
     """
@@ -54,10 +56,10 @@ class Money(TypeDecorator[Decimal]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[object]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(40))
+            return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(MONEY_PRECISION, MONEY_SCALE, asdecimal=True))
 
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | int | None:
         if value is None:
             return None
         if not isinstance(value, Decimal | int) or isinstance(value, bool):
@@ -66,10 +68,16 @@ class Money(TypeDecorator[Decimal]):
         if not amount.is_finite() or amount.adjusted() >= _MONEY_MAX_DIGITS_BEFORE_POINT:
             raise ValueError(f"money amount {value} is not finite or does not fit NUMERIC(18,4)")
         amount = amount.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_UP)
-        return str(amount) if dialect.name == "sqlite" else amount
+        return int(amount.scaleb(MONEY_SCALE)) if dialect.name == "sqlite" else amount
 
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(str(value))
+        if value is None:
+            return None
+        if dialect.name != "sqlite":
+            return Decimal(str(value))
+        if not isinstance(value, int):
+            raise TypeError(f"SQLite money must be integer units, got {type(value).__name__} {value!r}")
+        return Decimal(value).scaleb(-MONEY_SCALE)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -131,6 +139,9 @@ order_intents = Table(
     Column("status", String(24), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Who claimed the intent for sending (NEW -> SUBMITTING) and when; only the claimant calls the broker.
+    Column("claimed_by", String(128), nullable=True),
+    Column("claimed_at", UtcDateTime, nullable=True),
 )
 
 _INTENT_FK = "order_intents.client_order_id"
@@ -202,7 +213,8 @@ position_marks = Table(
     Column("gamma", Float, nullable=False),
     Column("vega", Float, nullable=False),
     Column("theta", Float, nullable=False),
-    UniqueConstraint("session", "position_id"),
+    # One mark per position and tick time: marks are history, read "as of" a decision time.
+    UniqueConstraint("position_id", "marked_at"),
 )
 
 iv_observations = Table(
@@ -215,4 +227,15 @@ iv_observations = Table(
     Column("source", String(64), nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     UniqueConstraint("underlying", "session"),
+)
+
+reconciliation_breaks = Table(
+    "reconciliation_breaks",
+    metadata,
+    _id_column(),
+    Column("found_at", UtcDateTime, nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("detail", Text, nullable=False),
+    UniqueConstraint("found_at", "kind", "subject"),
 )

@@ -1,26 +1,32 @@
-"""Order submission: approved intents go to the broker at most once, through the ledger."""
+"""Execution: reconcile with the broker first, then send approved intents at most once, through the ledger."""
 
 import dagster as dg
 import pandas as pd
 
-from trading_pipeline.adapters.brokers.submission import SubmissionResult, submit_idempotently
+from trading_pipeline.adapters.brokers.reconciliation import ReconciliationReport, reconcile
+from trading_pipeline.adapters.brokers.submission import (
+    SubmissionAction,
+    SubmissionResult,
+    submit_idempotently,
+)
 from trading_pipeline.adapters.notify.base import Notifier, Severity
 from trading_pipeline.core.orders import OrderStatus
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_partitions
 from trading_pipeline.defs.resources import (
+    BrokerResource,
+    ExecutionGuardResource,
     LedgerResource,
     NotifierResource,
-    PaperBrokerResource,
     TradingConfigResource,
 )
 from trading_pipeline.defs.risk.assets import RiskReview
 
 
 def notify_submissions(notifier: Notifier, title: str, results: list[SubmissionResult]) -> None:
-    """Tell people about every order this run sent or reconciled; problems as warnings."""
+    """Tell people about every order this run sent, reconciled or held; problems as warnings."""
     for result in results:
-        if result.action == "already recorded":
+        if result.action is SubmissionAction.ALREADY_RECORDED:
             continue
         severity = Severity.INFO if result.status is OrderStatus.FILLED else Severity.WARNING
         notifier.notify(
@@ -36,12 +42,54 @@ def submissions_table(results: list[SubmissionResult]) -> pd.DataFrame:
             {
                 "client_order_id": r.client_order_id,
                 "status": r.status.value,
-                "action": r.action,
+                "action": r.action.value,
                 "message": r.message,
             }
             for r in results
-        ]
+        ],
+        columns=["client_order_id", "status", "action", "message"],
     )
+
+
+def action_counts(results: list[SubmissionResult]) -> dict[str, int]:
+    """How many intents met each submission action (metadata keys: sent, reconciled, ...)."""
+    return {
+        action.value.replace(" ", "_"): sum(r.action is action for r in results)
+        for action in SubmissionAction
+    }
+
+
+@dg.asset(partitions_def=session_partitions, group_name="execution", compute_kind="broker")
+def broker_reconciliation(
+    context: dg.AssetExecutionContext,
+    ledger: LedgerResource,
+    broker: BrokerResource,
+    notifier: NotifierResource,
+    trading_config: TradingConfigResource,
+) -> ReconciliationReport:
+    """Sync unfinished orders and compare the broker's orders and positions with the ledger before
+    anything new is decided; unexplained differences are recorded, alerted, and block entries."""
+    now = decision_time_of(context, trading_config.load())
+    report = reconcile(ledger.ledger(), broker.broker(), now)
+    for found in report.breaks:
+        notifier.notifier().notify(
+            f"reconciliation break: {found.kind.value}",
+            f"{found.subject}: {found.detail} (new entries blocked)",
+            Severity.CRITICAL,
+        )
+    context.add_output_metadata(
+        {
+            "breaks": len(report.breaks),
+            "entries_blocked": report.blocks_entries,
+            "pending_claims": len(report.pending),
+            **{f"synced_{k}": v for k, v in action_counts(list(report.synced)).items() if v},
+            "break_details": dg.MetadataValue.json(
+                [{"kind": b.kind.value, "subject": b.subject, "detail": b.detail} for b in report.breaks]
+            ),
+            "synced": table_preview(submissions_table(list(report.synced))),
+        }
+    )
+    return report
 
 
 @dg.asset(partitions_def=session_partitions, group_name="execution", compute_kind="broker")
@@ -49,21 +97,21 @@ def order_submissions(
     context: dg.AssetExecutionContext,
     risk_approved_orders: RiskReview,
     ledger: LedgerResource,
-    broker: PaperBrokerResource,
+    broker: BrokerResource,
     notifier: NotifierResource,
+    execution_guard: ExecutionGuardResource,
     trading_config: TradingConfigResource,
 ) -> list[SubmissionResult]:
-    """Record each approved intent, reconcile it with the broker, and send it only if still unsent."""
+    """Claim each approved intent and send it only if this run won the claim; others reconcile."""
     now = decision_time_of(context, trading_config.load())
     store, client = ledger.ledger(), broker.broker()
-    results = [submit_idempotently(intent, store, client, now) for intent in risk_approved_orders.intents]
+    held = execution_guard.hold_reason(now)
+    results = [
+        submit_idempotently(intent, store, client, now, claimant=context.run.run_id, hold_reason=held)
+        for intent in risk_approved_orders.intents
+    ]
     notify_submissions(notifier.notifier(), "entry order", results)
     context.add_output_metadata(
-        {
-            "sent": sum(r.action == "sent" for r in results),
-            "reconciled": sum(r.action == "reconciled" for r in results),
-            "already_recorded": sum(r.action == "already recorded" for r in results),
-            "orders": table_preview(submissions_table(results)),
-        }
+        {**action_counts(results), "orders": table_preview(submissions_table(results))}
     )
     return results

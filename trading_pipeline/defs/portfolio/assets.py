@@ -16,13 +16,14 @@ from trading_pipeline.core.fills import structure_price
 from trading_pipeline.core.orders import OrderIntent, PositionEffect, make_client_order_id
 from trading_pipeline.core.pnl import structure_pnl
 from trading_pipeline.core.positions import Position, PositionMark
-from trading_pipeline.defs.execution.assets import notify_submissions, submissions_table
+from trading_pipeline.defs.execution.assets import action_counts, notify_submissions, submissions_table
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
 from trading_pipeline.defs.resources import (
+    BrokerResource,
+    ExecutionGuardResource,
     LedgerResource,
     NotifierResource,
-    PaperBrokerResource,
     TradingConfigResource,
 )
 from trading_pipeline.settings import PipelineConfig
@@ -32,12 +33,19 @@ GREEKS = ("delta", "gamma", "vega", "theta")
 
 @dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="ledger")
 def positions(
-    context: dg.AssetExecutionContext, order_submissions: list[SubmissionResult], ledger: LedgerResource
+    context: dg.AssetExecutionContext,
+    order_submissions: list[SubmissionResult],
+    ledger: LedgerResource,
+    trading_config: TradingConfigResource,
 ) -> list[Position]:
-    """Open structure-level positions from the ledger, after this run's entries."""
+    """Open structure-level positions as of the tick's decision time, after this run's entries.
+
+    Point in time: a rerun of an old session sees the positions of that moment, never later ones.
+    """
     del order_submissions  # ordering only: positions are read after submissions are recorded
-    open_positions = ledger.ledger().positions(open_only=True)
-    context.add_output_metadata({"open_positions": len(open_positions)})
+    now = decision_time_of(context, trading_config.load())
+    open_positions = ledger.ledger().positions(open_only=True, as_of=now)
+    context.add_output_metadata({"open_positions": len(open_positions), "as_of": now.isoformat()})
     return open_positions
 
 
@@ -172,28 +180,44 @@ def exit_orders(
     position_marks: list[PositionMark],
     option_chains: pd.DataFrame,
     ledger: LedgerResource,
-    broker: PaperBrokerResource,
+    broker: BrokerResource,
     notifier: NotifierResource,
+    execution_guard: ExecutionGuardResource,
     trading_config: TradingConfigResource,
 ) -> list[SubmissionResult]:
-    """Close positions whose profit target, loss stop or DTE exit fires, at most once per decision."""
+    """Close positions whose profit target, loss stop or DTE exit fires, at most once per decision.
+
+    Only a position still exactly as it was at the decision time is closed: a rerun of an old session
+    never exits a position that a later tick already closed or reduced.
+    """
     config = trading_config.load()
     session, now = session_of_partition(context), decision_time_of(context, config)
     store, client = ledger.ledger(), broker.broker()
     marks = {m.position_id: m for m in position_marks}
-    results, reasons = [], {}
+    current = {p.position_id: p.quantity for p in store.positions(open_only=True)}
+    held = execution_guard.hold_reason(now)
+    results, reasons, changed_since = [], {}, []
     for position in positions:
+        if current.get(position.position_id) != position.quantity:
+            changed_since.append(position.position_id)
+            continue
         rows = _leg_rows(position, option_chains, now)
         plan = plan_exit(position, marks[position.position_id], rows, config, session, now)
         if plan is None:
             continue
         store.record_decision(plan.decision)
         reasons[position.position_id] = plan.decision.reasons[0]
-        results.append(submit_idempotently(plan.intent, store, client, now))
+        results.append(
+            submit_idempotently(
+                plan.intent, store, client, now, claimant=context.run.run_id, hold_reason=held
+            )
+        )
     notify_submissions(notifier.notifier(), "exit order", results)
     context.add_output_metadata(
         {
             "exits": len(results),
+            **action_counts(results),
+            "changed_since_decision_time": len(changed_since),
             "reasons": dg.MetadataValue.json(reasons),
             "orders": table_preview(submissions_table(results)),
         }
@@ -216,11 +240,13 @@ def portfolio_pnl(
     ledger: LedgerResource,
     trading_config: TradingConfigResource,
 ) -> dict[str, float]:
-    """Realized (net of fees) and unrealized P&L and account equity after this run's exits."""
+    """Realized (net of fees) and unrealized P&L and account equity as of the tick, after its exits."""
     del exit_orders  # ordering only: P&L is read after exits are recorded
+    config = trading_config.load()
+    now = decision_time_of(context, config)
     store = ledger.ledger()
-    every = store.positions(open_only=False)
-    pnl = account_pnl(every, store.latest_marks(), trading_config.load().account.starting_equity)
+    every = store.positions(open_only=False, as_of=now)
+    pnl = account_pnl(every, store.latest_marks(as_of=now), config.account.starting_equity)
     result = {
         "realized_pnl": float(pnl.realized),
         "unrealized_pnl": float(pnl.unrealized),

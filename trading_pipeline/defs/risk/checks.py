@@ -19,6 +19,10 @@ def approval_problems(review: RiskReview, config: PipelineConfig, settings: EnvS
         except ConfigError as exc:
             problems.append(f"mode guard: {exc}")
     approved_ids = {d.decision_id for d in review.decisions if d.approved}
+    if review.entries_blocked:
+        fresh = [i for i in review.intents if i.tags.get("decision_id") not in review.replayed]
+        if fresh:
+            problems.append(f"{len(fresh)} new entries approved while {review.entries_blocked}")
     for intent in review.intents:
         if intent.quantity > config.risk.max_contracts_per_order:
             limit = config.risk.max_contracts_per_order
@@ -39,7 +43,8 @@ def approval_problems(review: RiskReview, config: PipelineConfig, settings: EnvS
 def approved_orders_within_limits(
     risk_approved_orders: RiskReview, trading_config: TradingConfigResource
 ) -> dg.AssetCheckResult:
-    """No order reaches the broker unless the limits hold, the kill switch is off and the mode is allowed."""
+    """No order reaches the broker unless limits hold, the kill switch is off, the mode is allowed and the
+    broker reconciles with the ledger."""
     problems = approval_problems(risk_approved_orders, trading_config.load(), EnvSettings())
     return dg.AssetCheckResult(
         passed=not problems,

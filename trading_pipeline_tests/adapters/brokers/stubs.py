@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
 
-from trading_pipeline.adapters.brokers.base import BrokerOrder
+from trading_pipeline.adapters.brokers.base import BrokerOrder, BrokerPosition
 from trading_pipeline.core.chain import QUOTE_COLUMNS
 from trading_pipeline.core.orders import OrderIntent
 from trading_pipeline_tests.adapters.ledger.builders import DECISION_TIME, strangle_legs
@@ -66,19 +68,36 @@ class FixedChainMarket:
 
 @dataclass
 class CountingBroker:
-    """A Broker that answers every submit with `reply(intent)` and remembers it by client order id."""
+    """A Broker that answers every submit with `reply(intent)` and remembers it by client order id.
+
+    `latency` seconds pass between receiving an order and answering (a window for races); `held` is
+    what `positions()` reports; `received` keeps every intent exactly as it was sent.
+    """
 
     reply: Callable[[OrderIntent], BrokerOrder]
     name: str = "counting"
     known: dict[str, BrokerOrder] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+    latency: float = 0.0
     submit_calls: int = 0
     find_calls: int = 0
+    received: list[OrderIntent] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
-        self.submit_calls += 1
+        with self._lock:
+            self.submit_calls += 1
+            self.received.append(intent)
+        time.sleep(self.latency)
         order = self.reply(intent)
         self.known[intent.client_order_id] = order
         return order
+
+    def orders(self) -> list[BrokerOrder]:
+        return list(self.known.values())
+
+    def positions(self) -> list[BrokerPosition]:
+        return [BrokerPosition(symbol, quantity) for symbol, quantity in sorted(self.held.items())]
 
     def find_order(self, client_order_id: str) -> BrokerOrder | None:
         self.find_calls += 1

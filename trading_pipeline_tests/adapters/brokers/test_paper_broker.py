@@ -221,3 +221,86 @@ def test_order_refused_for_a_missing_quote_can_be_sent_once_the_quote_appears(ur
 
     # Assert
     assert order.status is OrderStatus.FILLED
+
+
+def test_positions_net_every_filled_order_per_contract(broker: PaperBroker) -> None:
+    opening = opening_intent(quantity=2, limit_price="-2.10")
+    broker.submit(opening, NOW)
+
+    held = broker.positions()
+
+    assert [(p.occ_symbol, p.quantity) for p in held] == sorted(
+        (leg.contract.occ_symbol, -2) for leg in opening.legs
+    )
+
+
+def test_positions_of_an_opened_and_closed_structure_are_flat(broker: PaperBroker) -> None:
+    opening = opening_intent(quantity=2, limit_price="-2.10")
+    broker.submit(opening, NOW)
+
+    broker.submit(closing_intent(opening.client_order_id, quantity=2, limit_price="2.50"), NOW)
+
+    assert broker.positions() == []
+    assert [o.status for o in broker.orders()] == [OrderStatus.FILLED, OrderStatus.FILLED]
+
+
+def test_every_submit_call_is_logged_even_a_duplicate(broker: PaperBroker, url: str) -> None:
+    intent = opening_intent(quantity=1, limit_price="-2.10")
+
+    broker.submit(intent, NOW)
+    broker.submit(intent, NOW)
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            calls = conn.execute(sa.text("SELECT client_order_id FROM paper_broker_submit_calls")).all()
+    finally:
+        engine.dispose()
+    assert [row[0] for row in calls] == [intent.client_order_id] * 2
+    assert stored_rows(url) == 1
+
+
+def test_a_different_order_under_a_known_client_order_id_is_refused(broker: PaperBroker) -> None:
+    broker.submit(opening_intent(quantity=1, limit_price="-2.10"), NOW)
+
+    with pytest.raises(BrokerError, match="already names a different order"):
+        broker.submit(opening_intent(quantity=3, limit_price="-2.10"), NOW)
+
+
+def test_a_leg_with_a_zero_width_market_is_rejected_not_filled(url: str) -> None:
+    chain = strangle_chain()
+    chain.loc[0, ["bid", "ask"]] = [1.20, 1.20]
+    broker = PaperBroker(url, FixedChainMarket(chain), FILL_MODEL)
+    try:
+        order = broker.submit(opening_intent(quantity=1, limit_price="-2.00"), NOW)
+    finally:
+        broker.dispose()
+
+    assert order.status is OrderStatus.REJECTED
+    assert order.fills == ()
+    assert re.search(r"zero-width market: SPY +250417P00540000 bid 1\.2 = ask 1\.2", order.message)
+
+
+def test_a_book_written_before_legs_were_stored_gains_the_columns(url: str, market: FixedChainMarket) -> None:
+    # Arrange: a book with the first version's columns only
+    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE paper_broker_orders (broker_order_id VARCHAR(64) PRIMARY KEY, "
+            "client_order_id VARCHAR(64) NOT NULL UNIQUE, status VARCHAR(24) NOT NULL, "
+            "message TEXT NOT NULL, fills TEXT NOT NULL, created_at VARCHAR(40) NOT NULL)"
+        )
+    engine.dispose()
+
+    # Act
+    broker = PaperBroker(url, market, FILL_MODEL)
+    try:
+        order = broker.submit(opening_intent(quantity=1, limit_price="-2.10"), NOW)
+        held = broker.positions()
+    finally:
+        broker.dispose()
+
+    # Assert
+    assert order.status is OrderStatus.FILLED
+    assert len(held) == 2
