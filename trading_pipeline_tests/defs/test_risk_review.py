@@ -3,7 +3,6 @@ still on its way to the broker counts against the limits."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from trading_pipeline.core.candidates import TradeCandidate
 from trading_pipeline.defs.risk.assets import RiskReview, portfolio_state, review_and_record
 from trading_pipeline.settings import PipelineConfig, load_config
 from trading_pipeline_tests.adapters.ledger.builders import DECISION_TIME, SESSION
+from trading_pipeline_tests.concurrency import race
 from trading_pipeline_tests.core.test_risk import candidate
 
 TICKS = 4
@@ -37,29 +37,16 @@ def config() -> PipelineConfig:
 def _concurrent_reviews(
     url: str, config: PipelineConfig, candidates: list[TradeCandidate]
 ) -> list[RiskReview]:
-    """Each candidate reviewed by its own 'tick' (thread with its own connections) at one instant."""
-    ledgers = [SqlLedger(url) for _ in candidates]
-    barrier = threading.Barrier(len(candidates))
-    reviews: list[RiskReview] = []
-    errors: list[BaseException] = []
-
-    def tick(index: int) -> None:
-        at = DECISION_TIME + timedelta(minutes=index)
-        barrier.wait()
-        try:
-            reviews.append(review_and_record(ledgers[index], [candidates[index]], config, SESSION, at))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=tick, args=(i,)) for i in range(len(candidates))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for opened in ledgers:
-        opened.dispose()
-    assert errors == []
-    return reviews
+    """Each candidate reviewed by its own 'tick' (its own connections, a minute apart) at one instant."""
+    return race(
+        url,
+        [
+            lambda ledger, index=index: review_and_record(
+                ledger, [candidates[index]], config, SESSION, DECISION_TIME + timedelta(minutes=index)
+            )
+            for index in range(len(candidates))
+        ],
+    )
 
 
 @pytest.mark.parametrize("trial", range(3))

@@ -3,7 +3,6 @@ intent exactly as recorded."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from trading_pipeline.core.orders import IntentMismatchError, OrderStatus
 from trading_pipeline_tests.adapters.brokers.stubs import CountingBroker
 from trading_pipeline_tests.adapters.brokers.test_submission import NOW, filled
 from trading_pipeline_tests.adapters.ledger.builders import opening_intent
+from trading_pipeline_tests.concurrency import race
 
 RUNS = 6
 
@@ -32,29 +32,17 @@ def ledger(ledger_url: str) -> Iterator[SqlLedger]:
 
 
 def _submit_from_concurrent_runs(url: str, broker: CountingBroker, runs: int) -> list[SubmissionResult]:
-    """`runs` threads, each with its own ledger connections, submit the same intent at one instant."""
+    """`runs` runs, each with its own ledger connections, submit the same intent at one instant."""
     intent = opening_intent(quantity=1)
-    ledgers = [SqlLedger(url) for _ in range(runs)]
-    barrier = threading.Barrier(runs)
-    results: list[SubmissionResult] = []
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results.append(submit_idempotently(intent, ledgers[index], broker, NOW, claimant=f"run-{index}"))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(runs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for opened in ledgers:
-        opened.dispose()
-    assert errors == []
-    return results
+    return race(
+        url,
+        [
+            lambda ledger, index=index: submit_idempotently(
+                intent, ledger, broker, NOW, claimant=f"run-{index}"
+            )
+            for index in range(runs)
+        ],
+    )
 
 
 @pytest.mark.parametrize("trial", range(3))

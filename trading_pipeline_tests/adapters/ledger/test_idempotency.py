@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
-from typing import TypeVar
 
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.core.orders import OrderStatus
 from trading_pipeline_tests.adapters.ledger.builders import entry_decision, fill_of, opening_intent
-
-T = TypeVar("T")
-
-
-def _race(url: str, writers: int, write: Callable[[SqlLedger], T]) -> list[T]:
-    """Run `write` at the same moment from `writers` threads, each with its own engine and connections."""
-    ledgers = [SqlLedger(url) for _ in range(writers)]
-    barrier = threading.Barrier(writers)
-    results: list[T] = []
-    errors: list[BaseException] = []
-
-    def run(ledger: SqlLedger) -> None:
-        barrier.wait()
-        try:
-            results.append(write(ledger))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(ledger,)) for ledger in ledgers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for ledger in ledgers:
-        ledger.dispose()
-    assert errors == []
-    return results
+from trading_pipeline_tests.concurrency import race
 
 
 def test_record_intent_called_three_times_records_one_intent(ledger: SqlLedger) -> None:
@@ -94,7 +65,7 @@ def test_repeated_fill_is_stored_once_and_leaves_position_unchanged(ledger: SqlL
 def test_concurrent_record_intent_of_one_id_yields_one_row(ledger: SqlLedger, ledger_url: str) -> None:
     intent = opening_intent()
 
-    results = _race(ledger_url, 6, lambda writer: writer.record_intent(intent))
+    results = race(ledger_url, [lambda writer: writer.record_intent(intent)] * 6)
 
     assert sorted(created for _, created in results) == [False] * 5 + [True]
     assert {status for status, _ in results} == {OrderStatus.NEW}
@@ -106,7 +77,7 @@ def test_concurrent_record_fill_of_one_fill_applies_it_once(ledger: SqlLedger, l
     ledger.record_intent(intent)
     fill = fill_of(intent, "F-1", quantity=1, net_value="-2.40")
 
-    results = _race(ledger_url, 4, lambda writer: writer.record_fill(fill))
+    results = race(ledger_url, [lambda writer: writer.record_fill(fill)] * 4)
 
     assert sorted(results) == [False, False, False, True]
     assert [position.quantity for position in ledger.positions()] == [1]
