@@ -26,6 +26,9 @@ class OrderStatus(StrEnum):
 
     NEW = "NEW"  # intent recorded in the ledger, not yet claimed for sending
     SUBMITTING = "SUBMITTING"  # claimed by exactly one process, which alone may call the broker
+    # Claimed long ago and still unknown to the broker: never re-sent, no longer counted as on its way,
+    # but a late report from the broker is still taken.
+    ABANDONED = "ABANDONED"
     SUBMITTED = "SUBMITTED"
     PARTIALLY_FILLED = "PARTIALLY_FILLED"
     FILLED = "FILLED"
@@ -37,9 +40,36 @@ class OrderStatus(StrEnum):
         return self in {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
 
     @property
-    def reached_broker(self) -> bool:
-        """Whether the order may exist at the broker (claimed for sending or acknowledged)."""
-        return self is not OrderStatus.NEW
+    def on_its_way(self) -> bool:
+        """Whether the order may still fill (claimed or acknowledged, not final, not abandoned)."""
+        return self in {OrderStatus.SUBMITTING, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED}
+
+    @property
+    def progress(self) -> int:
+        """How far along the lifecycle the status is; a report behind the ledger's is stale."""
+        return _PROGRESS[self]
+
+
+_PROGRESS = {
+    OrderStatus.NEW: 0,
+    OrderStatus.SUBMITTING: 1,
+    OrderStatus.ABANDONED: 1,
+    OrderStatus.SUBMITTED: 2,
+    OrderStatus.PARTIALLY_FILLED: 3,
+    OrderStatus.FILLED: 4,
+    OrderStatus.CANCELLED: 4,
+    OrderStatus.REJECTED: 4,
+}
+
+_BROKER_STATUSES = frozenset(
+    {
+        OrderStatus.SUBMITTED,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.FILLED,
+        OrderStatus.REJECTED,
+        OrderStatus.CANCELLED,
+    }
+)
 
 
 _ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -54,15 +84,8 @@ _ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
             OrderStatus.CANCELLED,
         }
     ),
-    OrderStatus.SUBMITTING: frozenset(
-        {
-            OrderStatus.SUBMITTED,
-            OrderStatus.PARTIALLY_FILLED,
-            OrderStatus.FILLED,
-            OrderStatus.REJECTED,
-            OrderStatus.CANCELLED,
-        }
-    ),
+    OrderStatus.SUBMITTING: _BROKER_STATUSES | {OrderStatus.ABANDONED},
+    OrderStatus.ABANDONED: _BROKER_STATUSES,
     OrderStatus.SUBMITTED: frozenset(
         {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
     ),
@@ -81,6 +104,11 @@ def transition(current: OrderStatus, new: OrderStatus) -> OrderStatus:
     if new == current or new in _ALLOWED_TRANSITIONS.get(current, frozenset()):
         return new
     raise InvalidTransitionError(f"order status cannot go from {current} to {new}")
+
+
+def is_stale_report(current: OrderStatus, reported: OrderStatus) -> bool:
+    """A broker report behind what the ledger already holds (SUBMITTED arriving after FILLED)."""
+    return reported.progress < current.progress
 
 
 def make_client_order_id(

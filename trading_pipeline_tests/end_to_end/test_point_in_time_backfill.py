@@ -83,5 +83,5 @@ def test_a_past_tick_rerun_against_a_real_market_records_but_never_sends(tmp_pat
     # Assert
     submissions = asset_metadata(result, "order_submissions")
     assert (submissions["sent"], submissions["held"]) == (0, 1)
-    assert harness.ledger_tables()["order_intents"]["status"].tolist() == [OrderStatus.NEW.value]
+    assert harness.ledger_tables()["order_intents"]["status"].tolist() == [OrderStatus.CANCELLED.value]
     assert harness.broker_book() == []

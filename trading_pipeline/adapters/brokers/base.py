@@ -11,7 +11,11 @@ from trading_pipeline.core.positions import Fill
 
 
 class BrokerError(RuntimeError):
-    """The broker refused or could not process a request."""
+    """The broker refused or could not process a request (whether an order exists may be unknown)."""
+
+
+class BrokerRejectedError(BrokerError):
+    """The broker definitely did not accept the order (nothing exists at the broker under its id)."""
 
 
 @dataclass(frozen=True)

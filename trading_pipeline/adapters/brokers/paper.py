@@ -18,7 +18,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from trading_pipeline.adapters.brokers.base import BrokerError, BrokerOrder, BrokerPosition
+from trading_pipeline.adapters.brokers.base import (
+    BrokerError,
+    BrokerOrder,
+    BrokerPosition,
+    BrokerRejectedError,
+)
 from trading_pipeline.adapters.market_data.base import MarketData
 from trading_pipeline.core.calendar import ET, days_to_expiry, is_market_open
 from trading_pipeline.core.chain import MissingLegError, leg_quotes, leg_rows, normalize_chain
@@ -105,7 +110,7 @@ def current_leg_quotes(
     try:
         return leg_quotes(leg_rows(normalize_chain(chain), legs))
     except (MissingLegError, ValueError) as exc:  # a missing leg, or a crossed or malformed quote
-        raise BrokerError(f"{exc} at {now.isoformat()}") from None
+        raise BrokerRejectedError(f"{exc} at {now.isoformat()}") from None
 
 
 class PaperBroker:
@@ -126,9 +131,22 @@ class PaperBroker:
         self._engine.dispose()
 
     def _add_later_columns(self) -> None:
-        """Bring a book written by an earlier version up to the current columns."""
+        """Bring an empty book of an earlier version up to the current columns; refuse a filled one.
+
+        Orders in such a book carry no legs, so its positions cannot be known: reconciliation would
+        report differences forever.
+        """
         present = {c["name"] for c in sa.inspect(self._engine).get_columns(paper_orders.name)}
         with self._engine.begin() as conn:
+            if (
+                "legs" not in present
+                and conn.execute(sa.select(sa.func.count()).select_from(paper_orders)).scalar()
+            ):
+                raise BrokerError(
+                    f"paper broker book {self._engine.url.render_as_string(hide_password=True)} was written "
+                    "by a version that did not record legs, so its positions are unknown: start a fresh "
+                    "simulation (`make clean`, or delete the book and the ledger together)"
+                )
             for name, ddl in _LATER_COLUMNS.items():
                 if name not in present:
                     conn.exec_driver_sql(f"ALTER TABLE {paper_orders.name} ADD COLUMN {name} {ddl}")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from trading_pipeline.adapters.brokers.base import Broker, BrokerOrder
+from trading_pipeline.adapters.brokers.base import Broker, BrokerOrder, BrokerRejectedError
 from trading_pipeline.adapters.ledger.base import Ledger
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, ensure_same_payload
 
@@ -29,8 +30,8 @@ class SubmissionAction(StrEnum):
     RECONCILED = "reconciled"  # the broker already had it; its state was recorded
     ALREADY_RECORDED = "already recorded"  # final in the ledger already
     IN_FLIGHT = "in flight"  # claimed by another run that has not heard back from the broker yet
-    ABANDONED = "abandoned"  # claimed long ago, never reached the broker; recorded as rejected, not sent
-    HELD = "held"  # not sent by policy (e.g. a past session rerun outside sim/replay)
+    ABANDONED = "abandoned"  # claimed long ago, still unknown to the broker: never re-sent
+    HELD = "held"  # not sent by policy (e.g. a past tick's rerun outside sim/replay); cancelled
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,19 @@ def sync_with_broker(
         return SubmissionResult(
             intent.client_order_id, known.status, SubmissionAction.RECONCILED, known.message
         )
+    if status is OrderStatus.ABANDONED:
+        return SubmissionResult(intent.client_order_id, status, SubmissionAction.ALREADY_RECORDED)
     claimed_at = ledger.claimed_at(intent.client_order_id)
     if status is OrderStatus.SUBMITTING and claimed_at is not None:
         age = datetime.now(UTC) - claimed_at
         if age > UNCONFIRMED_CLAIM_TIMEOUT:
             message = (
-                f"claimed {age.total_seconds():.0f} s ago, the broker never received it; "
-                "recorded as rejected and not re-sent"
+                f"claimed {age.total_seconds():.0f} s ago and still unknown to the broker; abandoned, "
+                "never re-sent (a late report from the broker is still recorded)"
             )
-            ledger.record_order_update(intent.client_order_id, "", OrderStatus.REJECTED, now, message)
+            ledger.record_order_update(intent.client_order_id, "", OrderStatus.ABANDONED, now, message)
             return SubmissionResult(
-                intent.client_order_id, OrderStatus.REJECTED, SubmissionAction.ABANDONED, message
+                intent.client_order_id, OrderStatus.ABANDONED, SubmissionAction.ABANDONED, message
             )
     return SubmissionResult(intent.client_order_id, status, SubmissionAction.IN_FLIGHT)
 
@@ -90,7 +93,9 @@ def submit_idempotently(
 ) -> SubmissionResult:
     """Send `intent` at most once across reruns, concurrent runs and crashes, recording every outcome.
 
-    `hold_reason` records the intent but keeps it from the broker (and says why).
+    `hold_reason` records the intent as cancelled with that reason, never sending it. A broker that
+    definitely refuses the order (BrokerRejectedError) leaves it rejected; any other broker error leaves
+    the claim for reconciliation to settle, since the order may or may not exist at the broker.
     """
     ledger.record_intent(intent)
     stored = ledger.intent(intent.client_order_id)
@@ -103,7 +108,10 @@ def submit_idempotently(
     if status is not OrderStatus.NEW:
         return sync_with_broker(recorded, status, ledger, broker, now)
     if hold_reason is not None:
-        return SubmissionResult(intent.client_order_id, status, SubmissionAction.HELD, hold_reason)
+        ledger.record_order_update(intent.client_order_id, "", OrderStatus.CANCELLED, now, hold_reason)
+        return SubmissionResult(
+            intent.client_order_id, OrderStatus.CANCELLED, SubmissionAction.HELD, hold_reason
+        )
     if not ledger.claim_intent(intent.client_order_id, claimant or default_claimant()):
         return sync_with_broker(recorded, OrderStatus.SUBMITTING, ledger, broker, now)
     known = broker.find_order(intent.client_order_id)  # sent by a version that did not claim first
@@ -112,6 +120,38 @@ def submit_idempotently(
         return SubmissionResult(
             intent.client_order_id, known.status, SubmissionAction.RECONCILED, known.message
         )
-    order = broker.submit(recorded, now)
+    try:
+        order = broker.submit(recorded, now)
+    except BrokerRejectedError as exc:
+        ledger.record_order_update(intent.client_order_id, "", OrderStatus.REJECTED, now, str(exc))
+        return SubmissionResult(intent.client_order_id, OrderStatus.REJECTED, SubmissionAction.SENT, str(exc))
     record_broker_order(ledger, order, now)
     return SubmissionResult(intent.client_order_id, order.status, SubmissionAction.SENT, order.message)
+
+
+def submit_each(
+    intents: list[OrderIntent],
+    submit: Callable[[OrderIntent], SubmissionResult],
+) -> list[SubmissionResult]:
+    """Submit every intent even when one fails (one bad order must not stop the exits after it);
+    then raise the first failure, naming how many failed."""
+    results, failures = [], []
+    for intent in intents:
+        try:
+            results.append(submit(intent))
+        except Exception as exc:
+            failures.append((intent.client_order_id, exc))
+    if failures:
+        named = "; ".join(f"{client_order_id}: {exc}" for client_order_id, exc in failures)
+        raise SubmissionFailedError(
+            f"{len(failures)} of {len(intents)} orders failed: {named}", results
+        ) from (failures[0][1])
+    return results
+
+
+class SubmissionFailedError(RuntimeError):
+    """Some orders of a batch failed; `results` holds what happened to the others."""
+
+    def __init__(self, message: str, results: list[SubmissionResult]) -> None:
+        super().__init__(message)
+        self.results = results

@@ -20,6 +20,7 @@ from trading_pipeline.core.orders import (
     OrderIntent,
     OrderStatus,
     PositionEffect,
+    is_stale_report,
     transition,
 )
 from trading_pipeline.core.positions import (
@@ -211,6 +212,8 @@ class SqlLedger:
         """Record the broker's view of an order; a status change is validated and appended to events."""
         with self._write() as conn:
             current = self._intent_status(conn, client_order_id, lock=True)
+            if is_stale_report(current, OrderStatus(status)):
+                return  # an older report overtaken by one already recorded
             try:
                 new = transition(current, OrderStatus(status))
             except InvalidTransitionError as exc:

@@ -7,6 +7,7 @@ from trading_pipeline.adapters.brokers.reconciliation import ReconciliationRepor
 from trading_pipeline.adapters.brokers.submission import (
     SubmissionAction,
     SubmissionResult,
+    submit_each,
     submit_idempotently,
 )
 from trading_pipeline.adapters.notify.base import Notifier, Severity
@@ -105,11 +106,17 @@ def order_submissions(
     """Claim each approved intent and send it only if this run won the claim; others reconcile."""
     now = decision_time_of(context, trading_config.load())
     store, client = ledger.ledger(), broker.broker()
-    held = execution_guard.hold_reason(now)
-    results = [
-        submit_idempotently(intent, store, client, now, claimant=context.run.run_id, hold_reason=held)
-        for intent in risk_approved_orders.intents
-    ]
+    results = submit_each(
+        list(risk_approved_orders.intents),
+        lambda intent: submit_idempotently(
+            intent,
+            store,
+            client,
+            now,
+            claimant=context.run.run_id,
+            hold_reason=execution_guard.hold_reason(intent.decision_time),
+        ),
+    )
     notify_submissions(notifier.notifier(), "entry order", results)
     context.add_output_metadata(
         {**action_counts(results), "orders": table_preview(submissions_table(results))}

@@ -7,13 +7,14 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 
-from trading_pipeline.adapters.brokers.submission import SubmissionResult, submit_idempotently
+from trading_pipeline.adapters.brokers.submission import SubmissionResult, submit_each, submit_idempotently
+from trading_pipeline.adapters.ledger.base import Ledger
 from trading_pipeline.core.account import account_pnl
 from trading_pipeline.core.chain import MissingLegError, leg_quotes, leg_rows
 from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
 from trading_pipeline.core.exits import ExitRules, exit_reason
 from trading_pipeline.core.fills import structure_price
-from trading_pipeline.core.orders import OrderIntent, PositionEffect, make_client_order_id
+from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect, make_client_order_id
 from trading_pipeline.core.pnl import structure_pnl
 from trading_pipeline.core.positions import Position, PositionMark
 from trading_pipeline.defs.execution.assets import action_counts, notify_submissions, submissions_table
@@ -140,7 +141,9 @@ def plan_exit(
     if reason is None:
         return None
     closing = tuple(leg.closing() for leg in position.legs)
-    key = f"exit:{position.position_id}"
+    # One exit decision per tick: a tick whose exit was not filled (IOC, not marketable) leaves the next
+    # tick free to decide again at its own price; a rerun of the same tick replays the same id.
+    key = f"exit:{position.position_id}:{now.isoformat()}"
     decision_id = make_decision_id(position.strategy, session, DecisionKind.EXIT, key)
     intent = OrderIntent(
         client_order_id=make_client_order_id(position.strategy, session, key, closing, PositionEffect.CLOSE),
@@ -173,6 +176,33 @@ def plan_exit(
     return ExitPlan(decision, intent)
 
 
+def record_exit(ledger: Ledger, plan: ExitPlan, position: Position, now: datetime) -> str | None:
+    """Record an exit decision and intent as one writer, or say why this position must not be closed now.
+
+    A position is closed only while it is exactly as it was at the decision time (a rerun of an old
+    session never closes what a later tick closed or reduced) and while no other close of it is on its
+    way; a close recorded by an earlier tick but never claimed is superseded (cancelled) by this one.
+    """
+    with ledger.exclusive() as locked:
+        current = {p.position_id: p.quantity for p in locked.positions(open_only=True)}
+        if current.get(position.position_id) != position.quantity:
+            return f"changed since {now.isoformat()}: now {current.get(position.position_id, 0)} open"
+        closes = [
+            (intent, status)
+            for intent, status in locked.intents(unfinished_only=True)
+            if intent.position_id == position.position_id
+            and intent.client_order_id != plan.intent.client_order_id
+        ]
+        if any(status.on_its_way for _, status in closes):
+            return "another close of this position is on its way"
+        for intent, _ in [(i, st) for i, st in closes if st is OrderStatus.NEW]:
+            message = f"superseded by the exit decided at {now.isoformat()}"
+            locked.record_order_update(intent.client_order_id, "", OrderStatus.CANCELLED, now, message)
+        locked.record_decision(plan.decision)
+        locked.record_intent(plan.intent)
+    return None
+
+
 @dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="broker")
 def exit_orders(
     context: dg.AssetExecutionContext,
@@ -194,30 +224,35 @@ def exit_orders(
     session, now = session_of_partition(context), decision_time_of(context, config)
     store, client = ledger.ledger(), broker.broker()
     marks = {m.position_id: m for m in position_marks}
-    current = {p.position_id: p.quantity for p in store.positions(open_only=True)}
-    held = execution_guard.hold_reason(now)
-    results, reasons, changed_since = [], {}, []
+    plans, skipped = [], {}
     for position in positions:
-        if current.get(position.position_id) != position.quantity:
-            changed_since.append(position.position_id)
-            continue
         rows = _leg_rows(position, option_chains, now)
         plan = plan_exit(position, marks[position.position_id], rows, config, session, now)
         if plan is None:
             continue
-        store.record_decision(plan.decision)
-        reasons[position.position_id] = plan.decision.reasons[0]
-        results.append(
-            submit_idempotently(
-                plan.intent, store, client, now, claimant=context.run.run_id, hold_reason=held
-            )
-        )
+        why_not = record_exit(store, plan, position, now)
+        if why_not:
+            skipped[position.position_id] = why_not
+        else:
+            plans.append(plan)
+    results = submit_each(
+        [plan.intent for plan in plans],
+        lambda intent: submit_idempotently(
+            intent,
+            store,
+            client,
+            now,
+            claimant=context.run.run_id,
+            hold_reason=execution_guard.hold_reason(intent.decision_time),
+        ),
+    )
+    reasons = {plan.intent.position_id: plan.decision.reasons[0] for plan in plans}
     notify_submissions(notifier.notifier(), "exit order", results)
     context.add_output_metadata(
         {
             "exits": len(results),
             **action_counts(results),
-            "changed_since_decision_time": len(changed_since),
+            "not_exited": dg.MetadataValue.json(skipped),
             "reasons": dg.MetadataValue.json(reasons),
             "orders": table_preview(submissions_table(results)),
         }

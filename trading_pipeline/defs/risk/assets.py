@@ -62,7 +62,8 @@ def portfolio_state(
 
     Positions and marks are read as they stood at the decision time (a rerun of an old session never
     counts a later position); an opening order that is claimed or working but not yet filled counts as
-    an open position, so a crash or a concurrent tick cannot slip an entry past a limit.
+    an open position, and so does one recorded but not yet claimed in this session, so a crash or a
+    concurrent tick cannot slip an entry past a limit.
     """
     positions = ledger.positions(open_only=False, as_of=now)
     open_positions = [p for p in positions if p.quantity > 0]
@@ -74,7 +75,7 @@ def portfolio_state(
         intent
         for intent, status in recorded
         if intent.effect is PositionEffect.OPEN
-        and not status.is_terminal
+        and (status.on_its_way or (status is OrderStatus.NEW and intent.session == session))
         and intent.decision_time <= now
         and intent.client_order_id not in held_ids
     ]

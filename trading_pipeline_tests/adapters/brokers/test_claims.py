@@ -9,13 +9,16 @@ from decimal import Decimal
 import pytest
 
 from trading_pipeline.adapters.brokers import submission
+from trading_pipeline.adapters.brokers.base import BrokerError, BrokerOrder, BrokerRejectedError
 from trading_pipeline.adapters.brokers.submission import (
     SubmissionAction,
+    SubmissionFailedError,
     SubmissionResult,
+    submit_each,
     submit_idempotently,
 )
 from trading_pipeline.adapters.ledger.repository import SqlLedger
-from trading_pipeline.core.orders import IntentMismatchError, OrderStatus
+from trading_pipeline.core.orders import IntentMismatchError, OrderIntent, OrderStatus
 from trading_pipeline_tests.adapters.brokers.stubs import CountingBroker
 from trading_pipeline_tests.adapters.brokers.test_submission import NOW, filled
 from trading_pipeline_tests.adapters.ledger.builders import opening_intent
@@ -129,8 +132,29 @@ def test_claim_the_broker_never_received_is_abandoned_after_the_timeout_and_not_
     result = submit_idempotently(intent, ledger, broker, NOW)
 
     # Assert
-    assert (result.action, result.status) == (SubmissionAction.ABANDONED, OrderStatus.REJECTED)
-    assert "never received" in result.message
+    assert (result.action, result.status) == (SubmissionAction.ABANDONED, OrderStatus.ABANDONED)
+    assert "still unknown to the broker" in result.message
+    assert broker.submit_calls == 0
+
+
+def test_an_abandoned_claim_the_broker_reports_late_is_recorded_not_a_conflict(
+    ledger: SqlLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: abandoned while the claimant's broker call was still slowly under way
+    monkeypatch.setattr(submission, "UNCONFIRMED_CLAIM_TIMEOUT", submission.timedelta(0))
+    broker = CountingBroker(filled)
+    intent = opening_intent()
+    ledger.record_intent(intent)
+    ledger.claim_intent(intent.client_order_id, "slow-run")
+    submit_idempotently(intent, ledger, broker, NOW)
+    broker.known[intent.client_order_id] = filled(intent)
+
+    # Act
+    result = submission.sync_with_broker(intent, OrderStatus.ABANDONED, ledger, broker, NOW)
+
+    # Assert
+    assert (result.action, result.status) == (SubmissionAction.RECONCILED, OrderStatus.FILLED)
+    assert [p.position_id for p in ledger.positions()] == [intent.client_order_id]
     assert broker.submit_calls == 0
 
 
@@ -176,7 +200,55 @@ def test_held_intent_is_recorded_but_never_sent(ledger: SqlLedger) -> None:
 
     assert (result.action, result.status, result.message) == (
         SubmissionAction.HELD,
-        OrderStatus.NEW,
+        OrderStatus.CANCELLED,
         "not sent: past tick",
     )
     assert broker.submit_calls == 0
+    stored = ledger.intent(intent.client_order_id)
+    assert stored is not None and stored[1] is OrderStatus.CANCELLED
+
+
+def test_a_definite_broker_refusal_leaves_the_intent_rejected_not_claimed(ledger: SqlLedger) -> None:
+    def refuse(intent: OrderIntent) -> BrokerOrder:
+        raise BrokerRejectedError(f"no quote for {intent.legs[0].contract.occ_symbol}")
+
+    broker = CountingBroker(refuse)
+    intent = opening_intent()
+
+    result = submit_idempotently(intent, ledger, broker, NOW)
+
+    assert (result.action, result.status) == (SubmissionAction.SENT, OrderStatus.REJECTED)
+    assert "no quote for SPY" in result.message
+    stored = ledger.intent(intent.client_order_id)
+    assert stored is not None and stored[1] is OrderStatus.REJECTED
+
+
+def test_an_unknown_broker_failure_leaves_the_claim_for_reconciliation(ledger: SqlLedger) -> None:
+    def time_out(intent: OrderIntent) -> BrokerOrder:
+        raise BrokerError("read timed out")
+
+    intent = opening_intent()
+
+    with pytest.raises(BrokerError, match="timed out"):
+        submit_idempotently(intent, ledger, CountingBroker(time_out), NOW)
+
+    stored = ledger.intent(intent.client_order_id)
+    assert stored is not None and stored[1] is OrderStatus.SUBMITTING
+
+
+def test_submit_each_sends_the_rest_when_one_order_fails_then_raises_naming_it() -> None:
+    sent: list[str] = []
+
+    def submit(intent: OrderIntent) -> SubmissionResult:
+        if intent.quantity == 2:
+            raise BrokerError("broker down for this one")
+        sent.append(intent.client_order_id)
+        return SubmissionResult(intent.client_order_id, OrderStatus.FILLED, SubmissionAction.SENT)
+
+    intents = [opening_intent(quantity=2, key="a"), opening_intent(quantity=1, key="b")]
+
+    with pytest.raises(SubmissionFailedError, match=r"1 of 2 orders failed: tp-\w+: broker down") as failed:
+        submit_each(intents, submit)
+
+    assert sent == [intents[1].client_order_id]
+    assert [r.client_order_id for r in failed.value.results] == sent

@@ -304,3 +304,21 @@ def test_a_book_written_before_legs_were_stored_gains_the_columns(url: str, mark
     # Assert
     assert order.status is OrderStatus.FILLED
     assert len(held) == 2
+
+
+def test_a_book_of_an_earlier_version_holding_orders_is_refused_with_what_to_do(url: str) -> None:
+    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE paper_broker_orders (broker_order_id VARCHAR(64) PRIMARY KEY, "
+            "client_order_id VARCHAR(64) NOT NULL UNIQUE, status VARCHAR(24) NOT NULL, "
+            "message TEXT NOT NULL, fills TEXT NOT NULL, created_at VARCHAR(40) NOT NULL)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO paper_broker_orders VALUES ('b-1', 'tp-1', 'FILLED', '', '[]', 'x')"
+        )
+    engine.dispose()
+
+    with pytest.raises(BrokerError, match=r"did not record legs.*make clean"):
+        PaperBroker(url, FixedChainMarket(strangle_chain()), FILL_MODEL)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
-from trading_pipeline.adapters.brokers.reconciliation import reconcile
+from trading_pipeline.adapters.brokers.reconciliation import UNCLAIMED_MESSAGE, reconcile
 from trading_pipeline.adapters.brokers.submission import SubmissionAction, submit_idempotently
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.core.instruments import contract_quantities
@@ -117,3 +118,41 @@ def test_an_order_state_the_ledger_cannot_take_is_a_break_not_a_crash(ledger: Sq
     # Assert
     assert BreakKind.ORDER_CONFLICT in {b.kind for b in report.breaks}
     assert report.blocks_entries
+
+
+def test_an_unclaimed_intent_of_an_earlier_session_is_closed_not_left_pending(ledger: SqlLedger) -> None:
+    # Arrange: a tick recorded an approved intent and died before claiming it; days pass
+    broker = CountingBroker(filled)
+    intent = opening_intent()
+    ledger.record_intent(intent)
+
+    # Act
+    report = reconcile(ledger, broker, NOW + timedelta(days=3))
+
+    # Assert
+    stored = ledger.intent(intent.client_order_id)
+    assert stored is not None and stored[1] is OrderStatus.CANCELLED
+    assert [r.message for r in report.synced] == [UNCLAIMED_MESSAGE]
+    assert broker.submit_calls == 0
+
+
+def test_an_unclaimed_intent_of_the_current_session_is_left_for_its_tick(ledger: SqlLedger) -> None:
+    intent = opening_intent()
+    ledger.record_intent(intent)
+
+    report = reconcile(ledger, CountingBroker(filled), NOW)
+
+    stored = ledger.intent(intent.client_order_id)
+    assert stored is not None and stored[1] is OrderStatus.NEW
+    assert report.synced == () and report.breaks == ()
+
+
+def test_a_stale_broker_report_after_the_fill_changes_nothing(ledger: SqlLedger) -> None:
+    intent = opening_intent(quantity=1)
+    broker = CountingBroker(filled)
+    submit_idempotently(intent, ledger, broker, NOW)
+
+    ledger.record_order_update(intent.client_order_id, "B-1", OrderStatus.SUBMITTED, NOW, "late ack")
+
+    stored = ledger.intent(intent.client_order_id)
+    assert stored is not None and stored[1] is OrderStatus.FILLED

@@ -212,3 +212,26 @@ def test_upgrade_to_0002_turns_sqlite_money_text_into_integer_units(sqlite_url: 
     assert stored[("positions", "fees")] == 2000
     assert stored[("fills", "net_value")] == 999_999_999_999_999_999
     assert all(type(value) is int for value in stored.values())
+
+
+def test_upgrade_to_0003_and_back_keeps_intents_fills_and_positions(ledger_url: str) -> None:
+    # Arrange: a ledger with parents and children at 0002
+    _ledger_at_0001_with_money(ledger_url)
+    _migrate(ledger_url, "upgrade", "0002")
+    expected = _money(ledger_url, typed=True)
+
+    # Act
+    _migrate(ledger_url, "upgrade", "0003")
+    at_0003 = _money(ledger_url, typed=True)
+    _migrate(ledger_url, "downgrade", "0002")
+
+    # Assert
+    assert at_0003 == expected
+    assert _money(ledger_url, typed=True) == expected
+    engine = create_ledger_engine(ledger_url)
+    try:
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("order_intents")}
+    finally:
+        engine.dispose()
+    assert {"claimed_by", "claimed_at"}.isdisjoint(columns)

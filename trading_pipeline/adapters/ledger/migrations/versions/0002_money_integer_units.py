@@ -14,6 +14,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
+
+from trading_pipeline.adapters.ledger.migrations.sqlite_rebuild import rebuild_keeping_rows
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -83,22 +86,10 @@ def _convert_text(table: str, columns: tuple[str, ...], convert: Callable[[str, 
 
 
 def _retype(table: str, columns: tuple[str, ...], old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> None:
-    """Recreate `table` with `columns` of type `new`, its rows kept.
+    """Recreate `table` with `columns` of type `new`, its rows kept."""
 
-    Batch mode copies rows into a new table and drops the old one, but SQLite cannot drop a parent
-    table whose rows other tables reference while foreign keys are enforced (and PRAGMA foreign_keys
-    cannot change inside the migration's transaction). So the rows wait in a temporary table, the
-    emptied table is recreated, and the rows come back; with the foreign key checks deferred to the
-    commit, re-inserting the parents clears the violations that emptying them counted.
-    """
-    bind = op.get_bind()
-    names = ", ".join(column["name"] for column in sa.inspect(bind).get_columns(table))
-    stash = f"_money_units_{table}"
-    bind.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
-    bind.execute(sa.text(f"CREATE TEMP TABLE {stash} AS SELECT {names} FROM {table}"))
-    bind.execute(sa.text(f"DELETE FROM {table}"))
-    with op.batch_alter_table(table, recreate="always") as batch:
+    def alter(batch: BatchOperations) -> None:
         for column in columns:
             batch.alter_column(column, type_=new, existing_type=old, existing_nullable=False)
-    bind.execute(sa.text(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stash}"))
-    bind.execute(sa.text(f"DROP TABLE {stash}"))
+
+    rebuild_keeping_rows(table, alter)

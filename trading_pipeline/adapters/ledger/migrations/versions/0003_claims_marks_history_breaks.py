@@ -10,6 +10,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
+
+from trading_pipeline.adapters.ledger.migrations.sqlite_rebuild import rebuild_keeping_rows
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -54,6 +57,15 @@ def downgrade() -> None:
     with op.batch_alter_table("position_marks") as batch:
         batch.drop_constraint("uq_position_marks_position_id_marked_at", type_="unique")
         batch.create_unique_constraint("uq_position_marks_session_position_id", ["session", "position_id"])
-    with op.batch_alter_table("order_intents") as batch:
-        batch.drop_column("claimed_at")
-        batch.drop_column("claimed_by")
+    # Abandoned claims did not exist before this revision: what was abandoned counts as rejected.
+    op.execute("UPDATE order_intents SET status = 'REJECTED' WHERE status = 'ABANDONED'")
+    if op.get_bind().dialect.name == "sqlite":
+        rebuild_keeping_rows("order_intents", _drop_claim_columns)
+    else:
+        with op.batch_alter_table("order_intents") as batch:
+            _drop_claim_columns(batch)
+
+
+def _drop_claim_columns(batch: BatchOperations) -> None:
+    batch.drop_column("claimed_at")
+    batch.drop_column("claimed_by")
