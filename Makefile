@@ -7,7 +7,7 @@ export TRADING_DATA_DIR ?= $(DATA_DIR)
 export DO_NOT_TRACK := 1
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster_home
 
-.PHONY: setup run test test-postgres ui lint bench clean
+.PHONY: setup run test test-fast test-chaos test-postgres ui lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ run: setup  ## the embedded default: simulated market, paper broker, SQLite, 20 
 
 test: setup  ## every test, PostgreSQL-backed ones included (they skip without a server, fail when CI=true)
 	$(BIN)/pytest
+
+test-fast: setup  ## the inner loop: everything but Dagster-process tests and the chaos suite
+	$(BIN)/pytest -m "not slow and not chaos"
+
+test-chaos: setup  ## only the chaos suite (sized by CHAOS_* variables; CI=true runs the acceptance counts)
+	$(BIN)/pytest -m chaos -s
 
 test-postgres: setup  ## only the PostgreSQL-backed tests
 	$(BIN)/pytest -m postgres

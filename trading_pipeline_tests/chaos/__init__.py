@@ -1,0 +1,1 @@
+"""Chaos suite: concurrent and SIGKILLed ticks against the order invariants (see docs/reliability.md)."""

@@ -1,0 +1,41 @@
+"""Trial counts, seed and time budget of the chaos suite, from CHAOS_* environment variables.
+
+Under CI=true the defaults are the acceptance counts; elsewhere a quick run. TRADING_* is not used:
+the application refuses TRADING_* variables it does not know.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Acceptance: per backend, at least this many concurrent-pair and kill trials with zero violations.
+ACCEPTANCE_CONCURRENT_TRIALS = 50
+ACCEPTANCE_KILL_TRIALS = 30
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def _count(ci: int, local: int) -> int:
+    return ci if running_in_ci() else local
+
+
+class ChaosSettings(BaseSettings):
+    """How much chaos to run; every field is CHAOS_<FIELD NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CHAOS_", extra="ignore", frozen=True)
+
+    concurrent_trials: int = Field(default_factory=lambda: _count(ACCEPTANCE_CONCURRENT_TRIALS, 4), ge=0)
+    decision_time_trials: int = Field(default_factory=lambda: _count(10, 2), ge=0)
+    kill_trials: int = Field(default_factory=lambda: _count(ACCEPTANCE_KILL_TRIALS, 4), ge=0)
+    concurrent_exit_trials: int = Field(default_factory=lambda: _count(20, 4), ge=0)
+    exit_kill_trials: int = Field(default_factory=lambda: _count(20, 4), ge=0)
+    seed: int = 20251201
+    #: The whole suite's time: no trial starts after its share of it (running ones finish).
+    budget_seconds: float = Field(default=900.0, gt=0)
+    #: The second tick of a pair starts up to this many seconds after the first (0: the same instant).
+    max_skew_seconds: float = Field(default=0.2, ge=0)
