@@ -13,6 +13,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from trading_pipeline.adapters.ledger.repository import SqlLedger
+
 #: Local test server (trust auth); override with TEST_POSTGRES_URL.
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -61,3 +63,11 @@ def sqlite_url(tmp_path: Path) -> str:
 def ledger_url(request: pytest.FixtureRequest) -> str:
     """The same test on both ledger backends."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[SqlLedger]:
+    """A migrated ledger on each backend, disposed after the test."""
+    opened = SqlLedger.open(ledger_url)
+    yield opened
+    opened.dispose()

@@ -3,12 +3,10 @@ changed after the decision time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
-import pytest
 
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.core.orders import OrderStatus
@@ -21,13 +19,6 @@ from trading_pipeline_tests.adapters.ledger.builders import DECISION_TIME, FILL_
 EXIT_SESSION = date(2025, 4, 1)
 TEN_AM = DECISION_TIME.replace(year=2025, month=4, day=1, hour=10, minute=0)
 QUOTES = pd.DataFrame({"bid": [1.00, 0.90], "ask": [1.20, 1.10]})
-
-
-@pytest.fixture
-def ledger(ledger_url: str) -> Iterator[SqlLedger]:
-    opened = SqlLedger.open(ledger_url)
-    yield opened
-    opened.dispose()
 
 
 def _open_position(ledger: SqlLedger) -> Position:

@@ -3,7 +3,6 @@ still on its way to the broker counts against the limits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -17,13 +16,6 @@ from trading_pipeline_tests.concurrency import race
 from trading_pipeline_tests.core.test_risk import candidate
 
 TICKS = 4
-
-
-@pytest.fixture
-def ledger(ledger_url: str) -> Iterator[SqlLedger]:
-    opened = SqlLedger.open(ledger_url)
-    yield opened
-    opened.dispose()
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """Execution: reconcile with the broker first, then send approved intents at most once, through the ledger."""
 
+from datetime import datetime
+
 import dagster as dg
 import pandas as pd
 
+from trading_pipeline.adapters.brokers.base import Broker
 from trading_pipeline.adapters.brokers.reconciliation import ReconciliationReport, reconcile
 from trading_pipeline.adapters.brokers.submission import (
     SubmissionAction,
@@ -10,8 +13,9 @@ from trading_pipeline.adapters.brokers.submission import (
     submit_each,
     submit_idempotently,
 )
+from trading_pipeline.adapters.ledger.base import Ledger
 from trading_pipeline.adapters.notify.base import Notifier, Severity
-from trading_pipeline.core.orders import OrderStatus
+from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_partitions
 from trading_pipeline.defs.resources import (
@@ -60,6 +64,24 @@ def action_counts(results: list[SubmissionResult]) -> dict[str, int]:
     }
 
 
+def send_intents(
+    intents: list[OrderIntent],
+    ledger: Ledger,
+    broker: Broker,
+    now: datetime,
+    run_id: str,
+    guard: ExecutionGuardResource,
+) -> list[SubmissionResult]:
+    """Submit each recorded intent under this run's claim, unless the guard holds it; every intent is
+    tried even when one fails."""
+    return submit_each(
+        intents,
+        lambda intent: submit_idempotently(
+            intent, ledger, broker, now, claimant=run_id, hold_reason=guard.hold_reason(intent.decision_time)
+        ),
+    )
+
+
 @dg.asset(partitions_def=session_partitions, group_name="execution", compute_kind="broker")
 def broker_reconciliation(
     context: dg.AssetExecutionContext,
@@ -106,16 +128,8 @@ def order_submissions(
     """Claim each approved intent and send it only if this run won the claim; others reconcile."""
     now = decision_time_of(context, trading_config.load())
     store, client = ledger.ledger(), broker.broker()
-    results = submit_each(
-        list(risk_approved_orders.intents),
-        lambda intent: submit_idempotently(
-            intent,
-            store,
-            client,
-            now,
-            claimant=context.run.run_id,
-            hold_reason=execution_guard.hold_reason(intent.decision_time),
-        ),
+    results = send_intents(
+        list(risk_approved_orders.intents), store, client, now, context.run.run_id, execution_guard
     )
     notify_submissions(notifier.notifier(), "entry order", results)
     context.add_output_metadata(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 
-from trading_pipeline.adapters.brokers.submission import SubmissionResult, submit_each, submit_idempotently
+from trading_pipeline.adapters.brokers.submission import SubmissionResult
 from trading_pipeline.adapters.ledger.base import Ledger
 from trading_pipeline.core.account import account_pnl
 from trading_pipeline.core.chain import MissingLegError, leg_quotes, leg_rows
@@ -17,7 +17,12 @@ from trading_pipeline.core.fills import structure_price
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect, make_client_order_id
 from trading_pipeline.core.pnl import structure_pnl
 from trading_pipeline.core.positions import Position, PositionMark
-from trading_pipeline.defs.execution.assets import action_counts, notify_submissions, submissions_table
+from trading_pipeline.defs.execution.assets import (
+    action_counts,
+    notify_submissions,
+    send_intents,
+    submissions_table,
+)
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
 from trading_pipeline.defs.resources import (
@@ -235,16 +240,8 @@ def exit_orders(
             skipped[position.position_id] = why_not
         else:
             plans.append(plan)
-    results = submit_each(
-        [plan.intent for plan in plans],
-        lambda intent: submit_idempotently(
-            intent,
-            store,
-            client,
-            now,
-            claimant=context.run.run_id,
-            hold_reason=execution_guard.hold_reason(intent.decision_time),
-        ),
+    results = send_intents(
+        [plan.intent for plan in plans], store, client, now, context.run.run_id, execution_guard
     )
     reasons = {plan.intent.position_id: plan.decision.reasons[0] for plan in plans}
     notify_submissions(notifier.notifier(), "exit order", results)

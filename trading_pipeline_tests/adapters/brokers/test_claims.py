@@ -3,7 +3,6 @@ intent exactly as recorded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -25,13 +24,6 @@ from trading_pipeline_tests.adapters.ledger.builders import opening_intent
 from trading_pipeline_tests.concurrency import race
 
 RUNS = 6
-
-
-@pytest.fixture
-def ledger(ledger_url: str) -> Iterator[SqlLedger]:
-    opened = SqlLedger.open(ledger_url)
-    yield opened
-    opened.dispose()
 
 
 def _submit_from_concurrent_runs(url: str, broker: CountingBroker, runs: int) -> list[SubmissionResult]:

@@ -281,8 +281,8 @@ def test_a_leg_with_a_zero_width_market_is_rejected_not_filled(url: str) -> None
     assert re.search(r"zero-width market: SPY +250417P00540000 bid 1\.2 = ask 1\.2", order.message)
 
 
-def test_a_book_written_before_legs_were_stored_gains_the_columns(url: str, market: FixedChainMarket) -> None:
-    # Arrange: a book with the first version's columns only
+def _book_of_the_first_version(url: str, *rows: str) -> None:
+    """A paper book with the first version's columns (no legs), holding `rows` (SQL value tuples)."""
     Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -291,7 +291,14 @@ def test_a_book_written_before_legs_were_stored_gains_the_columns(url: str, mark
             "client_order_id VARCHAR(64) NOT NULL UNIQUE, status VARCHAR(24) NOT NULL, "
             "message TEXT NOT NULL, fills TEXT NOT NULL, created_at VARCHAR(40) NOT NULL)"
         )
+        for row in rows:
+            conn.exec_driver_sql(f"INSERT INTO paper_broker_orders VALUES {row}")
     engine.dispose()
+
+
+def test_a_book_written_before_legs_were_stored_gains_the_columns(url: str, market: FixedChainMarket) -> None:
+    # Arrange: a book with the first version's columns only
+    _book_of_the_first_version(url)
 
     # Act
     broker = PaperBroker(url, market, FILL_MODEL)
@@ -307,18 +314,7 @@ def test_a_book_written_before_legs_were_stored_gains_the_columns(url: str, mark
 
 
 def test_a_book_of_an_earlier_version_holding_orders_is_refused_with_what_to_do(url: str) -> None:
-    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE paper_broker_orders (broker_order_id VARCHAR(64) PRIMARY KEY, "
-            "client_order_id VARCHAR(64) NOT NULL UNIQUE, status VARCHAR(24) NOT NULL, "
-            "message TEXT NOT NULL, fills TEXT NOT NULL, created_at VARCHAR(40) NOT NULL)"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO paper_broker_orders VALUES ('b-1', 'tp-1', 'FILLED', '', '[]', 'x')"
-        )
-    engine.dispose()
+    _book_of_the_first_version(url, "('b-1', 'tp-1', 'FILLED', '', '[]', 'x')")
 
     with pytest.raises(BrokerError, match=r"did not record legs.*make clean"):
         PaperBroker(url, FixedChainMarket(strangle_chain()), FILL_MODEL)

@@ -3,11 +3,8 @@ nobody can explain is a break that blocks entries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-
-import pytest
 
 from trading_pipeline.adapters.brokers.reconciliation import UNCLAIMED_MESSAGE, reconcile
 from trading_pipeline.adapters.brokers.submission import SubmissionAction, submit_idempotently
@@ -18,13 +15,6 @@ from trading_pipeline.core.reconciliation import BreakKind
 from trading_pipeline_tests.adapters.brokers.stubs import CountingBroker
 from trading_pipeline_tests.adapters.brokers.test_submission import NOW, filled
 from trading_pipeline_tests.adapters.ledger.builders import opening_intent
-
-
-@pytest.fixture
-def ledger(ledger_url: str) -> Iterator[SqlLedger]:
-    opened = SqlLedger.open(ledger_url)
-    yield opened
-    opened.dispose()
 
 
 def _broker_filled(intent_quantity: int = 1) -> tuple[CountingBroker, str]:
