@@ -3,7 +3,12 @@
 - concurrent pair: two workers run the same tick (ENTRY_SESSION 10:00) at the same instant;
 - two decision times: ENTRY_SESSION 10:00 and 15:30 at the same instant (at most one entry);
 - kill: the entry tick is SIGKILLed (at a random time, right before the broker call, or right after
-  the broker accepted the order), then the next tick runs (15:30 or the next session's 10:00).
+  the broker accepted the order), then the next tick runs (15:30 or the next session's 10:00);
+- concurrent exit pair: from a world holding the entry tick's position, with a configuration whose time
+  exit fires at every tick, two workers run the exit tick (15:30) at the same instant, or 15:30 and the
+  next session's 10:00;
+- kill exit: from that world, the exit tick is SIGKILLed at the same kill points (its close is its only
+  order), then the next session's 10:00 runs.
 """
 
 from __future__ import annotations
@@ -15,16 +20,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from tabulate import tabulate
 
-from trading_pipeline_tests.chaos.invariants import check_invariants, harness_limits, observe
+from trading_pipeline.core.orders import PositionEffect
+from trading_pipeline.core.positions import PositionStatus
+from trading_pipeline_tests.chaos.invariants import (
+    check_invariants,
+    harness_limits,
+    observe,
+    orders_sent,
+    unfinished_exits,
+)
 from trading_pipeline_tests.chaos.settings import ChaosSettings
 from trading_pipeline_tests.chaos.workers import (
     ENTRY_TICK,
-    ForkedEntryTick,
     ForkedOutcome,
+    ForkedTick,
     Kill,
     KillPoint,
     SynchronizedTick,
@@ -41,19 +55,49 @@ from trading_pipeline_tests.chaos.worlds import (
     SqliteWorlds,
     TrialWorlds,
     build_template,
+    exit_config_sections,
 )
 from trading_pipeline_tests.pipeline_harness import AFTERNOON, ENTRY_SESSION, MORNING, PipelineHarness
 
 #: Kill points in turn: half the kills at a random time, a quarter at each named point of the order path.
 KILL_ROTATION = (KillPoint.TIMER, KillPoint.AFTER_ACCEPT, KillPoint.TIMER, KillPoint.BEFORE_SUBMIT)
 AFTERNOON_TICK = Tick(ENTRY_SESSION, AFTERNOON)
-NEXT_TICKS = (AFTERNOON_TICK, Tick(NEXT_SESSION, MORNING))
+NEXT_MORNING_TICK = Tick(NEXT_SESSION, MORNING)
+NEXT_TICKS = (AFTERNOON_TICK, NEXT_MORNING_TICK)
+#: The first tick after the entry: the exit scenarios' time exit fires there, and at every later tick.
+EXIT_TICK = AFTERNOON_TICK
+#: Exit pairs in turn: one close id for both ticks (the claim decides), then two ticks with a close id
+#: each for the same position (record_exit decides: no close while another is on its way).
+EXIT_PAIRS = ((EXIT_TICK, EXIT_TICK), (EXIT_TICK, NEXT_MORNING_TICK))
+#: The broker's answer in an exit pair takes this long, as a real broker's round trip does: a close stays
+#: on its way (at the broker, claimed in the ledger) long enough for the other tick's exit to meet it.
+EXIT_PAIR_BROKER_LATENCY_SECONDS = 0.25
 
 
 class Scenario(StrEnum):
     CONCURRENT_PAIR = "concurrent-pair"
     TWO_DECISION_TIMES = "two-decision-times"
     KILL = "kill-then-next-tick"
+    CONCURRENT_EXIT = "concurrent-exit-pair"
+    KILL_EXIT = "kill-exit-then-next-tick"
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a scenario's trials start, and what each trial must leave behind besides the invariants."""
+
+    worlds: TrialWorlds
+    #: A concurrent trial must get an order of this effect to the broker, else it exercised nothing.
+    sends: PositionEffect
+    #: Every tick's exit rule fires: each open position must end closed, or with a close of it on its way.
+    exits: bool = False
+    source: PipelineHarness | None = None  # the world each trial's world copies (default: the template)
+    config_sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    broker_latency: float = 0.0  # seconds the broker takes to answer in a concurrent trial
+
+    def new_world(self, name: str) -> PipelineHarness:
+        """A fresh world for one trial, copied from `source`."""
+        return self.worlds.new(name, self.source, **self.config_sections)
 
 
 @dataclass(frozen=True)
@@ -154,15 +198,24 @@ class ChaosSuite:
             Scenario.CONCURRENT_PAIR: settings.concurrent_trials,
             Scenario.TWO_DECISION_TIMES: settings.decision_time_trials,
             Scenario.KILL: settings.kill_trials,
+            Scenario.CONCURRENT_EXIT: settings.concurrent_exit_trials,
+            Scenario.KILL_EXIT: settings.exit_kill_trials,
         }[scenario]
         report = ScenarioReport(scenario, worlds.backend, requested, settings.seed)
         started = time.monotonic()
         stop_at = started + max(0.0, self._deadline - started) / max(1, self._runs_left)
         self._runs_left -= 1
+        entry = Start(worlds, PositionEffect.OPEN)
         run_batch = {
-            Scenario.CONCURRENT_PAIR: lambda: self._pair_runner((ENTRY_TICK, ENTRY_TICK), rng, worlds),
-            Scenario.TWO_DECISION_TIMES: lambda: self._pair_runner((ENTRY_TICK, AFTERNOON_TICK), rng, worlds),
-            Scenario.KILL: lambda: self._kill_runner(rng, worlds, report),
+            Scenario.CONCURRENT_PAIR: lambda: self._pair_runner(((ENTRY_TICK, ENTRY_TICK),), rng, entry),
+            Scenario.TWO_DECISION_TIMES: lambda: self._pair_runner(
+                ((ENTRY_TICK, AFTERNOON_TICK),), rng, entry
+            ),
+            Scenario.KILL: lambda: self._kill_runner(ENTRY_TICK, NEXT_TICKS, rng, entry, report),
+            Scenario.CONCURRENT_EXIT: lambda: self._pair_runner(EXIT_PAIRS, rng, self._exit_start(worlds)),
+            Scenario.KILL_EXIT: lambda: self._kill_runner(
+                EXIT_TICK, (NEXT_MORNING_TICK,), rng, self._exit_start(worlds), report
+            ),
         }[scenario]()
         while len(report.trials) < requested and time.monotonic() < stop_at:
             report.trials += run_batch(len(report.trials) + 1, requested - len(report.trials))
@@ -179,73 +232,117 @@ class ChaosSuite:
             worlds.discard(harness)
         self._warm = True
 
-    def _check(self, harness: PipelineHarness, worlds: TrialWorlds, order_expected: bool) -> tuple[str, ...]:
-        """The trial's violations; a trial expected to send an order and sending none tested nothing."""
+    def _exit_start(self, worlds: TrialWorlds) -> Start:
+        """Copies of a world holding the entry tick's position (built once per backend), configured so
+        that every tick's time exit fires for it."""
+        opened = worlds.kept("opened", self._open_position)
+        return Start(
+            worlds,
+            PositionEffect.CLOSE,
+            exits=True,
+            source=opened,
+            config_sections=exit_config_sections(),
+            broker_latency=EXIT_PAIR_BROKER_LATENCY_SECONDS,
+        )
+
+    def _open_position(self, harness: PipelineHarness) -> None:
+        """Run the entry tick to completion in a forked child; the ledger and the broker must then agree
+        on exactly one open position."""
+        self._pool.run([ForkedTick(HarnessSpec.of(harness), ENTRY_TICK)])
+        world = observe(harness)
+        open_positions = int((world.positions["status"] == PositionStatus.OPEN.value).sum())
+        violations = check_invariants(world, harness_limits(harness))
+        if open_positions != 1 or violations:
+            raise RuntimeError(
+                f"entry tick {ENTRY_TICK} in {harness.workdir} left {open_positions} open positions"
+                f" (expected 1) and violations {violations}: the exit scenarios would have nothing to close"
+            )
+
+    def _check(self, harness: PipelineHarness, start: Start, concurrent: bool) -> tuple[str, ...]:
+        """The trial's violations, with the start's expectations; a concurrent trial must send an order."""
         try:
             world = observe(harness)
         finally:
-            worlds.discard(harness)
+            start.worlds.discard(harness)
         violations = check_invariants(world, harness_limits(harness))
-        if order_expected and not world.broker_orders:
-            violations.append("no order reached the broker: the trial exercised nothing")
+        if concurrent and not orders_sent(world, start.sends):
+            violations.append(f"no {start.sends} order reached the broker: the trial exercised nothing")
+        if start.exits:
+            violations += unfinished_exits(world)
         return tuple(violations)
 
-    def _pair_runner(self, ticks: tuple[Tick, Tick], rng: random.Random, worlds: TrialWorlds) -> BatchRunner:
-        """Trials where both workers start `ticks` at a barrier, one of them up to max_skew_seconds later."""
+    def _pair_runner(
+        self, pairs: tuple[tuple[Tick, Tick], ...], rng: random.Random, start: Start
+    ) -> BatchRunner:
+        """Trials where both workers start a pair of ticks at a barrier, one of them up to max_skew_seconds
+        later; trial n runs the n-th of `pairs` in turn."""
 
         def trial(number: int, remaining: int) -> list[Trial]:
-            harness = worlds.new(f"pair-{number}")
+            ticks = pairs[(number - 1) % len(pairs)]
+            harness = start.new_world(f"pair-{number}")
             skew = rng.uniform(0, self._settings.max_skew_seconds)
             delays = (0.0, skew) if rng.random() < 0.5 else (skew, 0.0)
             spec = HarnessSpec.of(harness)
             outcomes = self._pool.run(
-                [SynchronizedTick(spec, t, d) for t, d in zip(ticks, delays, strict=True)]
+                [
+                    SynchronizedTick(spec, t, d, start.broker_latency)
+                    for t, d in zip(ticks, delays, strict=True)
+                ]
             )
             description = " + ".join(f"{t} after {d:.3f} s" for t, d in zip(ticks, delays, strict=True))
-            violations = self._check(harness, worlds, order_expected=True)
+            violations = self._check(harness, start, concurrent=True)
             return [Trial(number, description, violations, _failures(outcomes))]  # type: ignore[arg-type]
 
         return trial
 
-    def _kill_runner(self, rng: random.Random, worlds: TrialWorlds, report: ScenarioReport) -> BatchRunner:
-        """Kill trials, one per worker; timer kills are uniform over the median forked entry tick.
+    def _kill_runner(
+        self,
+        killed: Tick,
+        next_ticks: tuple[Tick, ...],
+        rng: random.Random,
+        start: Start,
+        report: ScenarioReport,
+    ) -> BatchRunner:
+        """Kill trials of tick `killed`, one per worker, each followed by one of `next_ticks` (random);
+        timer kills are uniform over the median forked `killed` tick.
 
         The median starts from one measured tick per worker and takes in every tick that finished before
         its kill, so a noisy first measurement (the machine is shared) does not decide every timer.
         """
-        calibration = [worlds.new(f"calibrate-{i}") for i in range(WorkerPool.SIZE)]
-        measured = self._pool.run([ForkedEntryTick(HarnessSpec.of(h)) for h in calibration])
+        calibration = [start.new_world(f"calibrate-{i}") for i in range(WorkerPool.SIZE)]
+        measured = self._pool.run([ForkedTick(HarnessSpec.of(h), killed) for h in calibration])
         for harness in calibration:
-            worlds.discard(harness)
+            start.worlds.discard(harness)
         durations = [outcome.seconds for outcome in measured]  # type: ignore[attr-defined]
-        report.notes.append(f"forked entry ticks took {', '.join(f'{d:.2f}' for d in durations)} s unkilled")
+        report.notes.append(
+            f"forked {killed} ticks took {', '.join(f'{d:.2f}' for d in durations)} s unkilled"
+        )
 
         def trials(first: int, remaining: int) -> list[Trial]:
             numbers = range(first, first + min(WorkerPool.SIZE, remaining))
-            harnesses = [worlds.new(f"kill-{n}") for n in numbers]
+            harnesses = [start.new_world(f"kill-{n}") for n in numbers]
             tick_seconds = statistics.median(durations)
             kills = [
                 Kill(KILL_ROTATION[(n - 1) % len(KILL_ROTATION)], rng.uniform(0, tick_seconds))
                 for n in numbers
             ]
-            next_ticks = [rng.choice(NEXT_TICKS) for _ in numbers]
+            next_ticks_drawn = [rng.choice(next_ticks) for _ in numbers]
             tasks = [
-                ForkedEntryTick(HarnessSpec.of(h), kill, tick)
-                for h, kill, tick in zip(harnesses, kills, next_ticks, strict=True)
+                ForkedTick(HarnessSpec.of(h), killed, kill, tick)
+                for h, kill, tick in zip(harnesses, kills, next_ticks_drawn, strict=True)
             ]
             outcomes: list[ForkedOutcome] = self._pool.run(tasks)  # type: ignore[arg-type, assignment]
             done = []
             for n, harness, kill, tick, outcome in zip(
-                numbers, harnesses, kills, next_ticks, outcomes, strict=True
+                numbers, harnesses, kills, next_ticks_drawn, outcomes, strict=True
             ):
                 fate = "killed" if outcome.killed else "finished before the kill"
                 if not outcome.killed:
                     durations.append(outcome.seconds)
                 description = f"kill {kill}: {fate} after {outcome.seconds:.2f} s; next tick {tick}"
                 failures = _failures([outcome.next_tick]) if outcome.next_tick else ()
-                done.append(
-                    Trial(n, description, self._check(harness, worlds, order_expected=False), failures)
-                )
+                violations = self._check(harness, start, concurrent=False)
+                done.append(Trial(n, description, violations, failures))
             return done
 
         return trials

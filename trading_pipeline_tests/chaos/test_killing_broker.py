@@ -1,15 +1,19 @@
-"""The kill points of the chaos suite are where they claim: before, or after, the broker takes the order."""
+"""The kill points of the chaos suite are where they claim: before, or after, the broker takes the order;
+the slow broker answers late, after it took the order."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from datetime import datetime
+
+import pytest
 
 from trading_pipeline.adapters.brokers.base import BrokerOrder, BrokerPosition
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
-from trading_pipeline_tests.adapters.ledger.builders import DECISION_TIME, opening_intent
-from trading_pipeline_tests.chaos.workers import KillingBroker, KillPoint
+from trading_pipeline_tests.adapters.ledger.builders import DECISION_TIME, closing_intent, opening_intent
+from trading_pipeline_tests.chaos.workers import KillingBroker, KillPoint, SlowBroker
 
 
 class PipeBroker:
@@ -34,14 +38,21 @@ class PipeBroker:
         return []
 
 
-def _submit_in_a_child(point: KillPoint) -> tuple[int, bytes]:
-    """Submit through a KillingBroker in a forked child; its exit code and what the broker took."""
+#: An entry and an exit: the kill points sit on every order path.
+INTENTS = [
+    pytest.param(opening_intent(), id="entry"),
+    pytest.param(closing_intent(opening_intent().client_order_id), id="exit"),
+]
+
+
+def _submit_in_a_child(point: KillPoint, intent: OrderIntent) -> tuple[int, bytes]:
+    """Submit `intent` through a KillingBroker in a forked child; its exit code and what the broker took."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         try:
-            KillingBroker(PipeBroker(write), point).submit(opening_intent(), DECISION_TIME)
+            KillingBroker(PipeBroker(write), point).submit(intent, DECISION_TIME)
         finally:
             os._exit(0)
     os.close(write)
@@ -50,16 +61,18 @@ def _submit_in_a_child(point: KillPoint) -> tuple[int, bytes]:
         return exit_code, pipe.read()
 
 
-def test_kill_before_submit_dies_before_the_broker_takes_the_order() -> None:
-    exit_code, taken = _submit_in_a_child(KillPoint.BEFORE_SUBMIT)
+@pytest.mark.parametrize("intent", INTENTS)
+def test_kill_before_submit_dies_before_the_broker_takes_the_order(intent: OrderIntent) -> None:
+    exit_code, taken = _submit_in_a_child(KillPoint.BEFORE_SUBMIT, intent)
 
     assert (exit_code, taken) == (-signal.SIGKILL, b"")
 
 
-def test_kill_after_accept_dies_once_the_broker_took_the_order() -> None:
-    exit_code, taken = _submit_in_a_child(KillPoint.AFTER_ACCEPT)
+@pytest.mark.parametrize("intent", INTENTS)
+def test_kill_after_accept_dies_once_the_broker_took_the_order(intent: OrderIntent) -> None:
+    exit_code, taken = _submit_in_a_child(KillPoint.AFTER_ACCEPT, intent)
 
-    assert (exit_code, taken) == (-signal.SIGKILL, opening_intent().client_order_id.encode())
+    assert (exit_code, taken) == (-signal.SIGKILL, intent.client_order_id.encode())
 
 
 def test_killing_broker_answers_everything_but_submit_from_the_wrapped_broker() -> None:
@@ -68,3 +81,18 @@ def test_killing_broker_answers_everything_but_submit_from_the_wrapped_broker() 
     name = broker.name
 
     assert name == "pipe"
+
+
+def test_slow_broker_answers_after_its_latency_with_the_order_the_broker_took() -> None:
+    read, write = os.pipe()
+    intent = opening_intent()
+    started = time.monotonic()
+
+    order = SlowBroker(PipeBroker(write), latency=0.2).submit(intent, DECISION_TIME)
+
+    elapsed = time.monotonic() - started
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        taken = pipe.read()
+    assert (taken, order.client_order_id) == (intent.client_order_id.encode(), intent.client_order_id)
+    assert elapsed >= 0.2

@@ -77,6 +77,35 @@ class KillingBrokerResource(PaperBrokerResource):
         return KillingBroker(super().broker(), KillPoint(self.kill_point))
 
 
+class SlowBroker:
+    """A broker whose answer to `submit` arrives `latency` seconds after the wrapped broker took the order.
+
+    The paper broker answers at once; a real one takes a round trip, during which the order is at the
+    broker while the ledger still has it claimed (on its way). Everything else is the wrapped broker's.
+    """
+
+    def __init__(self, broker: Broker, latency: float) -> None:
+        self._broker = broker
+        self._latency = latency
+
+    def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
+        order = self._broker.submit(intent, now)
+        time.sleep(self._latency)
+        return order
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._broker, name)
+
+
+class SlowBrokerResource(PaperBrokerResource):
+    """The paper broker resource whose acknowledgements take `latency_seconds`."""
+
+    latency_seconds: float
+
+    def broker(self) -> SlowBroker:  # type: ignore[override]
+        return SlowBroker(super().broker(), self.latency_seconds)
+
+
 @dataclass(frozen=True)
 class Tick:
     """One run of the session job: a session at a decision time (ET)."""
@@ -101,9 +130,15 @@ class TickOutcome:
     failure: str = ""
 
 
-def run_tick(spec: HarnessSpec, tick: Tick, broker: PaperBrokerResource | None = None) -> TickOutcome:
-    """Run one tick of the spec's harness in this process and time it."""
+def run_tick(spec: HarnessSpec, tick: Tick, broker_latency: float = 0.0) -> TickOutcome:
+    """Run one tick of the spec's harness in this process and time it; the broker answers after
+    `broker_latency` seconds (0: the paper broker as it is)."""
     harness = spec.harness()
+    broker = None
+    if broker_latency:
+        broker = SlowBrokerResource(
+            url=harness.broker_url, market=harness.market, latency_seconds=broker_latency
+        )
     started = time.monotonic()
     result = harness.run_session(tick.session, tick.at, broker=broker)
     seconds = time.monotonic() - started
@@ -111,8 +146,11 @@ def run_tick(spec: HarnessSpec, tick: Tick, broker: PaperBrokerResource | None =
 
 
 def _first_failure(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step and its root cause (Dagster wraps the asset's error, which may wrap others)."""
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
         message = error.message.strip().splitlines()[0] if error else "no error recorded"
         return f"{event.step_key}: {message}"
     return f"run {result.run_id} failed before any step"
@@ -130,16 +168,17 @@ class WarmUp:
 
 @dataclass(frozen=True)
 class SynchronizedTick:
-    """Wait for every worker at the barrier, then `delay` seconds, then run the tick."""
+    """Wait for every worker at the barrier, then `delay` seconds, then run the tick (see run_tick)."""
 
     spec: HarnessSpec
     tick: Tick
     delay: float
+    broker_latency: float = 0.0
 
     def run(self, barrier: Barrier) -> TickOutcome:
         barrier.wait(timeout=TASK_TIMEOUT_SECONDS)
         time.sleep(self.delay)
-        return run_tick(self.spec, self.tick)
+        return run_tick(self.spec, self.tick, self.broker_latency)
 
 
 @dataclass(frozen=True)
