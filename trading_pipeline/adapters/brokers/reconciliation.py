@@ -81,9 +81,8 @@ def _sync_unfinished(
             if status is OrderStatus.NEW and result.action is SubmissionAction.IN_FLIGHT:
                 if intent.session >= today:
                     continue  # recorded by a tick of this session that may still claim it
-                ledger.record_order_update(
-                    intent.client_order_id, "", OrderStatus.CANCELLED, now, UNCLAIMED_MESSAGE
-                )
+                if not ledger.cancel_unclaimed(intent.client_order_id, now, UNCLAIMED_MESSAGE):
+                    continue  # claimed by a rerun of its session meanwhile: the next tick syncs it
                 result = SubmissionResult(
                     intent.client_order_id,
                     OrderStatus.CANCELLED,

@@ -108,10 +108,11 @@ def submit_idempotently(
     if status is not OrderStatus.NEW:
         return sync_with_broker(recorded, status, ledger, broker, now)
     if hold_reason is not None:
-        ledger.record_order_update(intent.client_order_id, "", OrderStatus.CANCELLED, now, hold_reason)
-        return SubmissionResult(
-            intent.client_order_id, OrderStatus.CANCELLED, SubmissionAction.HELD, hold_reason
-        )
+        if ledger.cancel_unclaimed(intent.client_order_id, now, hold_reason):
+            return SubmissionResult(
+                intent.client_order_id, OrderStatus.CANCELLED, SubmissionAction.HELD, hold_reason
+            )
+        return sync_with_broker(recorded, OrderStatus.SUBMITTING, ledger, broker, now)  # claimed meanwhile
     if not ledger.claim_intent(intent.client_order_id, claimant or default_claimant()):
         return sync_with_broker(recorded, OrderStatus.SUBMITTING, ledger, broker, now)
     known = broker.find_order(intent.client_order_id)  # sent by a version that did not claim first

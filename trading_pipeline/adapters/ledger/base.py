@@ -37,6 +37,10 @@ class Ledger(Protocol):
         """Atomically move an intent from NEW to SUBMITTING; True only for the caller that did it."""
         ...
 
+    def cancel_unclaimed(self, client_order_id: str, at: datetime, message: str) -> bool:
+        """Atomically move an intent from NEW to CANCELLED; False if it was claimed meanwhile."""
+        ...
+
     def claimed_at(self, client_order_id: str) -> datetime | None:
         """When the intent was claimed for sending (None if never)."""
         ...

@@ -170,6 +170,35 @@ class SqlLedger:
                 )
             return claimed
 
+    def cancel_unclaimed(self, client_order_id: str, at: datetime, message: str) -> bool:
+        """Atomically move an intent from NEW to CANCELLED (it is never sent); False if it was claimed.
+
+        Conditional like the claim, so a cancel and a concurrent claim cannot both succeed.
+        """
+        table = schema.order_intents
+        stmt = (
+            update(table)
+            .where(table.c.client_order_id == client_order_id, table.c.status == OrderStatus.NEW.value)
+            .values(status=OrderStatus.CANCELLED.value, updated_at=at)
+        )
+        with self._write() as conn:
+            if conn.execute(stmt).rowcount != 1:
+                return False
+            values = {
+                "client_order_id": client_order_id,
+                "broker_order_id": "",
+                "status": OrderStatus.CANCELLED.value,
+                "filled_quantity": 0,
+                "updated_at": at,
+                "message": message,
+            }
+            conn.execute(_insert(conn, schema.orders).values(values).on_conflict_do_nothing())
+            event = {key: values[key] for key in ("client_order_id", "broker_order_id", "status", "message")}
+            conn.execute(
+                schema.order_events.insert().values(**event, previous_status=OrderStatus.NEW.value, at=at)
+            )
+            return True
+
     def claimed_at(self, client_order_id: str) -> datetime | None:
         """When the intent was claimed for sending (None if never)."""
         table = schema.order_intents

@@ -200,9 +200,10 @@ def record_exit(ledger: Ledger, plan: ExitPlan, position: Position, now: datetim
         ]
         if any(status.on_its_way for _, status in closes):
             return "another close of this position is on its way"
+        message = f"superseded by the exit decided at {now.isoformat()}"
         for intent, _ in [(i, st) for i, st in closes if st is OrderStatus.NEW]:
-            message = f"superseded by the exit decided at {now.isoformat()}"
-            locked.record_order_update(intent.client_order_id, "", OrderStatus.CANCELLED, now, message)
+            if not locked.cancel_unclaimed(intent.client_order_id, now, message):
+                return "another close of this position is on its way"  # claimed since it was read
         locked.record_decision(plan.decision)
         locked.record_intent(plan.intent)
     return None

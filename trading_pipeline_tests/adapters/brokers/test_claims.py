@@ -244,3 +244,48 @@ def test_submit_each_sends_the_rest_when_one_order_fails_then_raises_naming_it()
 
     assert sent == [intents[1].client_order_id]
     assert [r.client_order_id for r in failed.value.results] == sent
+
+
+def test_cancelling_an_unclaimed_intent_closes_it_and_a_claim_then_fails(ledger: SqlLedger) -> None:
+    intent = opening_intent()
+    ledger.record_intent(intent)
+
+    cancelled = ledger.cancel_unclaimed(intent.client_order_id, NOW, "superseded")
+
+    assert cancelled
+    assert not ledger.claim_intent(intent.client_order_id, "late-run")
+    stored = ledger.intent(intent.client_order_id)
+    assert stored is not None and stored[1] is OrderStatus.CANCELLED
+    assert ledger.snapshot()["orders"]["message"].tolist() == ["superseded"]
+
+
+def test_a_claimed_intent_cannot_be_cancelled_as_unclaimed(ledger: SqlLedger) -> None:
+    intent = opening_intent()
+    ledger.record_intent(intent)
+    ledger.claim_intent(intent.client_order_id, "run-a")
+
+    assert not ledger.cancel_unclaimed(intent.client_order_id, NOW, "superseded")
+    stored = ledger.intent(intent.client_order_id)
+    assert stored is not None and stored[1] is OrderStatus.SUBMITTING
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_a_claim_and_a_cancel_at_one_instant_never_both_succeed(
+    ledger: SqlLedger, ledger_url: str, trial: int
+) -> None:
+    intent = opening_intent()
+    ledger.record_intent(intent)
+
+    outcomes = race(
+        ledger_url,
+        [
+            lambda other: ("claim", other.claim_intent(intent.client_order_id, "run-a")),
+            lambda other: ("cancel", other.cancel_unclaimed(intent.client_order_id, NOW, "superseded")),
+        ],
+    )
+
+    assert sorted(won for _, won in outcomes) == [False, True]
+    stored = ledger.intent(intent.client_order_id)
+    winner = next(kind for kind, won in outcomes if won)
+    assert stored is not None
+    assert stored[1] is (OrderStatus.SUBMITTING if winner == "claim" else OrderStatus.CANCELLED)
