@@ -20,6 +20,14 @@ from trading_pipeline_tests.pipeline_harness import (
 )
 
 BROKER_TOUCHING = {"order_submissions", "exit_orders"}
+#: What a run stores when a blocking chain check fails: the checked chain itself (gotcha 3), what does not
+#: read it, and the reconciliation (it reads the broker and never sends).
+MATERIALIZED_WHEN_THE_CHAIN_FAILS = {
+    "underlying_bars",
+    "realized_vol",
+    "option_chains",
+    "broker_reconciliation",
+}
 CHAIN_CHECKS = {
     "chain_quotes_not_crossed",
     "chain_quotes_fresh",
@@ -52,12 +60,7 @@ def test_crossed_quotes_fail_the_blocking_chain_check_and_stop_all_orders(tmp_pa
     assert crossed.metadata["failures"].value, "the expectation suite must name what failed"
     # The checked asset itself is stored (gotcha 3); realized_vol does not read the chain; nothing
     # downstream of option_chains runs.
-    assert materialized(result) == {
-        "underlying_bars",
-        "realized_vol",
-        "option_chains",
-        "broker_reconciliation",
-    }
+    assert materialized(result) == MATERIALIZED_WHEN_THE_CHAIN_FAILS
     _assert_nothing_reached_the_broker(harness, result)
 
 
@@ -111,12 +114,7 @@ def test_empty_chain_fails_every_blocking_chain_check_and_stops_all_orders(tmp_p
     assert all(not e.passed and e.metadata["contracts"].value == 0 for e in chain_checks.values())
     assert all("empty" in e.metadata["reason"].value for e in chain_checks.values())
     assert asset_metadata(result, "option_chains")["contracts"] == 0
-    assert materialized(result) == {
-        "underlying_bars",
-        "realized_vol",
-        "option_chains",
-        "broker_reconciliation",
-    }
+    assert materialized(result) == MATERIALIZED_WHEN_THE_CHAIN_FAILS
     _assert_nothing_reached_the_broker(harness, result)
 
 
