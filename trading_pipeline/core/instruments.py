@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -160,8 +161,14 @@ def legs_from_json(data: list[dict[str, Any]]) -> tuple[Leg, ...]:
 
 def contract_quantities(legs: tuple[Leg, ...], quantity: int) -> dict[str, int]:
     """Signed contracts per OCC symbol held by `quantity` units of a structure (+ long, - short)."""
+    return net_contracts([(legs, quantity)])
+
+
+def net_contracts(holdings: Iterable[tuple[tuple[Leg, ...], int]]) -> dict[str, int]:
+    """Signed contracts per OCC symbol over (legs, units) holdings; symbols that net to zero are left out."""
     held: dict[str, int] = {}
-    for leg in legs:
-        symbol = leg.contract.occ_symbol
-        held[symbol] = held.get(symbol, 0) + leg.signed_ratio * quantity
-    return held
+    for legs, quantity in holdings:
+        for leg in legs:
+            symbol = leg.contract.occ_symbol
+            held[symbol] = held.get(symbol, 0) + leg.signed_ratio * quantity
+    return {symbol: quantity for symbol, quantity in held.items() if quantity}

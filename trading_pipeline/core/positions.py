@@ -144,6 +144,23 @@ def reduce_position(position: Position, fill: Fill) -> Position:
     )
 
 
+def position_id_of(intent: OrderIntent) -> str | None:
+    """The position an intent's fills apply to: its own id when it opens, the named one when it closes."""
+    return intent.client_order_id if intent.effect is PositionEffect.OPEN else intent.position_id
+
+
+def apply_fill(current: Position | None, intent: OrderIntent, fill: Fill) -> Position:
+    """The position after one fill of `intent`: opened, added to, or reduced (`current` is before)."""
+    if intent.effect is PositionEffect.OPEN:
+        return open_position(intent, fill) if current is None else add_to_position(current, fill)
+    if current is None:
+        raise FillMismatchError(
+            f"closing order {intent.client_order_id} names no recorded position "
+            f"(position_id={intent.position_id!r})"
+        )
+    return reduce_position(current, fill)
+
+
 def positions_from_fills(executions: Iterable[tuple[OrderIntent, Fill]]) -> list[Position]:
     """Replay fills in time order into structure-level positions: the ledger's state at any instant.
 
@@ -151,17 +168,6 @@ def positions_from_fills(executions: Iterable[tuple[OrderIntent, Fill]]) -> list
     """
     held: dict[str, Position] = {}
     for intent, fill in sorted(executions, key=lambda item: item[1].filled_at):
-        if intent.effect is PositionEffect.OPEN:
-            current = held.get(intent.client_order_id)
-            held[intent.client_order_id] = (
-                open_position(intent, fill) if current is None else add_to_position(current, fill)
-            )
-        else:
-            position = held.get(intent.position_id or "")
-            if position is None:
-                raise FillMismatchError(
-                    f"closing fill {fill.fill_id} names position {intent.position_id!r}, "
-                    "which no earlier fill opened"
-                )
-            held[position.position_id] = reduce_position(position, fill)
+        updated = apply_fill(held.get(position_id_of(intent) or ""), intent, fill)
+        held[updated.position_id] = updated
     return sorted(held.values(), key=lambda p: (p.opened_at, p.position_id))

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from trading_pipeline.core.instruments import contract_quantities
+from trading_pipeline.core.instruments import net_contracts
 from trading_pipeline.core.positions import Position
 
 
@@ -32,11 +32,7 @@ class ReconciliationBreak:
 
 def ledger_contracts(open_positions: Iterable[Position]) -> dict[str, int]:
     """Signed contracts per OCC symbol held by the ledger's open positions."""
-    held: dict[str, int] = {}
-    for position in open_positions:
-        for symbol, quantity in contract_quantities(position.legs, position.quantity).items():
-            held[symbol] = held.get(symbol, 0) + quantity
-    return {symbol: quantity for symbol, quantity in held.items() if quantity}
+    return net_contracts((position.legs, position.quantity) for position in open_positions)
 
 
 def position_breaks(ledger: Mapping[str, int], broker: Mapping[str, int]) -> list[ReconciliationBreak]:

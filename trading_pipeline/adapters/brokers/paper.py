@@ -28,7 +28,7 @@ from trading_pipeline.adapters.market_data.base import MarketData
 from trading_pipeline.core.calendar import ET, days_to_expiry, is_market_open
 from trading_pipeline.core.chain import MissingLegError, leg_quotes, leg_rows, normalize_chain
 from trading_pipeline.core.fills import FillModel, LegQuote, fill_structure, limit_is_marketable
-from trading_pipeline.core.instruments import Leg, contract_quantities, legs_from_json, legs_to_json
+from trading_pipeline.core.instruments import Leg, legs_from_json, legs_to_json, net_contracts
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.core.positions import Fill
 
@@ -152,10 +152,7 @@ class PaperBroker:
                     conn.exec_driver_sql(f"ALTER TABLE {paper_orders.name} ADD COLUMN {name} {ddl}")
 
     def find_order(self, client_order_id: str) -> BrokerOrder | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                sa.select(paper_orders).where(paper_orders.c.client_order_id == client_order_id)
-            ).one_or_none()
+        row = self._book_row(client_order_id)
         return None if row is None else _order_from_row(row)
 
     def orders(self) -> list[BrokerOrder]:
@@ -166,14 +163,16 @@ class PaperBroker:
 
     def positions(self) -> list[BrokerPosition]:
         """Net signed contracts per option over every fill in the book."""
-        held: dict[str, int] = {}
         with self._engine.connect() as conn:
             found = conn.execute(sa.select(paper_orders.c.legs, paper_orders.c.fills)).all()
-        for row in found:
-            filled = sum(int(item["quantity"]) for item in json.loads(row.fills))
-            for symbol, quantity in contract_quantities(legs_from_json(json.loads(row.legs)), filled).items():
-                held[symbol] = held.get(symbol, 0) + quantity
-        return [BrokerPosition(symbol, quantity) for symbol, quantity in sorted(held.items()) if quantity]
+        held = net_contracts(
+            (
+                legs_from_json(json.loads(row.legs)),
+                sum(int(item["quantity"]) for item in json.loads(row.fills)),
+            )
+            for row in found
+        )
+        return [BrokerPosition(symbol, quantity) for symbol, quantity in sorted(held.items())]
 
     def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
         """Fill the order if its limit is marketable now, else cancel it; a duplicate returns the original.

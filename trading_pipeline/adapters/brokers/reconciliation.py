@@ -144,4 +144,4 @@ def _position_breaks(ledger: Ledger, broker: Broker) -> list[ReconciliationBreak
         found = breaks if found is None else [b for b in breaks if b.subject in {f.subject for f in found}]
         if not found:
             return []
-    return found or []
+    return found

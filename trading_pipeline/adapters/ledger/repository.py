@@ -19,7 +19,6 @@ from trading_pipeline.core.orders import (
     InvalidTransitionError,
     OrderIntent,
     OrderStatus,
-    PositionEffect,
     is_stale_report,
     transition,
 )
@@ -29,10 +28,9 @@ from trading_pipeline.core.positions import (
     Position,
     PositionMark,
     PositionStatus,
-    add_to_position,
-    open_position,
+    apply_fill,
+    position_id_of,
     positions_from_fills,
-    reduce_position,
 )
 from trading_pipeline.core.reconciliation import BreakKind, ReconciliationBreak
 
@@ -147,57 +145,55 @@ class SqlLedger:
         and only that one may call the broker.
         """
         now = datetime.now(UTC)
-        table = schema.order_intents
-        stmt = (
-            update(table)
-            .where(table.c.client_order_id == client_order_id, table.c.status == OrderStatus.NEW.value)
-            .values(
-                status=OrderStatus.SUBMITTING.value, claimed_by=claimant[:128], claimed_at=now, updated_at=now
-            )
-        )
+        message = f"claimed for sending by {claimant}"
         with self._write() as conn:
-            claimed = conn.execute(stmt).rowcount == 1
-            if claimed:
-                conn.execute(
-                    schema.order_events.insert().values(
-                        client_order_id=client_order_id,
-                        broker_order_id="",
-                        previous_status=OrderStatus.NEW.value,
-                        status=OrderStatus.SUBMITTING.value,
-                        at=now,
-                        message=f"claimed for sending by {claimant}",
-                    )
-                )
-            return claimed
+            return self._leave_new(
+                conn,
+                client_order_id,
+                OrderStatus.SUBMITTING,
+                now,
+                message,
+                claimed_by=claimant[:128],
+                claimed_at=now,
+            )
 
     def cancel_unclaimed(self, client_order_id: str, at: datetime, message: str) -> bool:
         """Atomically move an intent from NEW to CANCELLED (it is never sent); False if it was claimed.
 
         Conditional like the claim, so a cancel and a concurrent claim cannot both succeed.
         """
+        with self._write() as conn:
+            if not self._leave_new(conn, client_order_id, OrderStatus.CANCELLED, at, message):
+                return False
+            order = {"broker_order_id": "", "status": OrderStatus.CANCELLED.value, "filled_quantity": 0}
+            values = {"client_order_id": client_order_id, "updated_at": at, "message": message, **order}
+            conn.execute(_insert(conn, schema.orders).values(values).on_conflict_do_nothing())
+            return True
+
+    @staticmethod
+    def _leave_new(
+        conn: Connection, client_order_id: str, status: OrderStatus, at: datetime, message: str, **values: Any
+    ) -> bool:
+        """Move an intent out of NEW in one conditional UPDATE and log it; False if it was not NEW."""
         table = schema.order_intents
         stmt = (
             update(table)
             .where(table.c.client_order_id == client_order_id, table.c.status == OrderStatus.NEW.value)
-            .values(status=OrderStatus.CANCELLED.value, updated_at=at)
+            .values(status=status.value, updated_at=at, **values)
         )
-        with self._write() as conn:
-            if conn.execute(stmt).rowcount != 1:
-                return False
-            values = {
-                "client_order_id": client_order_id,
-                "broker_order_id": "",
-                "status": OrderStatus.CANCELLED.value,
-                "filled_quantity": 0,
-                "updated_at": at,
-                "message": message,
-            }
-            conn.execute(_insert(conn, schema.orders).values(values).on_conflict_do_nothing())
-            event = {key: values[key] for key in ("client_order_id", "broker_order_id", "status", "message")}
-            conn.execute(
-                schema.order_events.insert().values(**event, previous_status=OrderStatus.NEW.value, at=at)
+        if conn.execute(stmt).rowcount != 1:
+            return False
+        conn.execute(
+            schema.order_events.insert().values(
+                client_order_id=client_order_id,
+                broker_order_id="",
+                previous_status=OrderStatus.NEW.value,
+                status=status.value,
+                at=at,
+                message=message,
             )
-            return True
+        )
+        return True
 
     def claimed_at(self, client_order_id: str) -> datetime | None:
         """When the intent was claimed for sending (None if never)."""
@@ -284,10 +280,13 @@ class SqlLedger:
             if not _insert_once(conn, schema.fills, rows.fill_row(fill), "fill_id"):
                 return False
             self._count_fill(conn, intent, status, fill)
-            if intent.effect is PositionEffect.OPEN:
-                self._open_or_add(conn, intent, fill)
+            position_id = position_id_of(intent)
+            current = None if position_id is None else self._position(conn, position_id)
+            updated = apply_fill(current, intent, fill)
+            if current is None:
+                conn.execute(schema.positions.insert().values(rows.position_row(updated)))
             else:
-                self._reduce(conn, intent, fill)
+                self._save_position(conn, updated)
             return True
 
     def _count_fill(self, conn: Connection, intent: OrderIntent, status: OrderStatus, fill: Fill) -> None:
@@ -311,22 +310,6 @@ class SqlLedger:
                 f"fill {fill.fill_id} brings order {intent.client_order_id} to {filled} filled, "
                 f"above its quantity {intent.quantity}"
             )
-
-    def _open_or_add(self, conn: Connection, intent: OrderIntent, fill: Fill) -> None:
-        current = self._position(conn, intent.client_order_id)
-        if current is None:
-            conn.execute(schema.positions.insert().values(rows.position_row(open_position(intent, fill))))
-        else:
-            self._save_position(conn, add_to_position(current, fill))
-
-    def _reduce(self, conn: Connection, intent: OrderIntent, fill: Fill) -> None:
-        position = None if intent.position_id is None else self._position(conn, intent.position_id)
-        if position is None:
-            raise FillMismatchError(
-                f"closing order {intent.client_order_id} names no recorded position "
-                f"(position_id={intent.position_id!r})"
-            )
-        self._save_position(conn, reduce_position(position, fill))
 
     # positions, marks and implied vol
 

@@ -90,8 +90,9 @@ def portfolio_state(
     every_position = {p.position_id for p in ledger.positions(open_only=False)}
     entries = Counter(
         intent.strategy
-        for intent, status in ledger.intents(session)
-        if intent.effect is PositionEffect.OPEN
+        for intent, status in recorded
+        if intent.session == session
+        and intent.effect is PositionEffect.OPEN
         and (status not in _NEVER_TRADED or intent.client_order_id in every_position)
     )
     return PortfolioState(
