@@ -19,12 +19,31 @@ from trading_pipeline.adapters.notify.log import LogNotifier
 from trading_pipeline.core.fills import FillModel
 from trading_pipeline.core.send_policy import hold_reason
 from trading_pipeline.defs.io_manager import RunScopedIOManager
-from trading_pipeline.settings import EnvSettings, PipelineConfig, check_start_up, load_config
+from trading_pipeline.settings import (
+    EnvSettings,
+    PipelineConfig,
+    check_start_up,
+    default_config_path,
+    load_config,
+)
+
+
+def _config(path: str | None) -> PipelineConfig:
+    """The configuration file's validated contents, parsed again whenever the file changes on disk.
+
+    A long-lived process (a code server, a chaos worker) must not keep trading on a file's old contents.
+    """
+    file = Path(path) if path else default_config_path()
+    try:
+        stat = file.stat()
+    except OSError:
+        return load_config(file)  # raises ConfigError naming the path
+    return _config_version(str(file), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=8)
-def _config(path: str | None) -> PipelineConfig:
-    return load_config(Path(path) if path else None)
+def _config_version(path: str, _mtime_ns: int, _size: int) -> PipelineConfig:
+    return load_config(Path(path))
 
 
 @lru_cache(maxsize=8)

@@ -87,6 +87,8 @@ class Start:
     """Where a scenario's trials start, and what each trial must leave behind besides the invariants."""
 
     worlds: TrialWorlds
+    #: Names the scenario's world directories, so no scenario's trial reuses another one's directory.
+    label: str
     #: A concurrent trial must get an order of this effect to the broker, else it exercised nothing.
     sends: PositionEffect
     #: Every tick's exit rule fires: each open position must end closed, or with a close of it on its way.
@@ -97,7 +99,7 @@ class Start:
 
     def new_world(self, name: str) -> PipelineHarness:
         """A fresh world for one trial, copied from `source`."""
-        return self.worlds.new(name, self.source, **self.config_sections)
+        return self.worlds.new(f"{self.label}-{name}", self.source, **self.config_sections)
 
 
 @dataclass(frozen=True)
@@ -205,16 +207,18 @@ class ChaosSuite:
         started = time.monotonic()
         stop_at = started + max(0.0, self._deadline - started) / max(1, self._runs_left)
         self._runs_left -= 1
-        entry = Start(worlds, PositionEffect.OPEN)
+        entry = Start(worlds, str(scenario), PositionEffect.OPEN)
         run_batch = {
             Scenario.CONCURRENT_PAIR: lambda: self._pair_runner(((ENTRY_TICK, ENTRY_TICK),), rng, entry),
             Scenario.TWO_DECISION_TIMES: lambda: self._pair_runner(
                 ((ENTRY_TICK, AFTERNOON_TICK),), rng, entry
             ),
             Scenario.KILL: lambda: self._kill_runner(ENTRY_TICK, NEXT_TICKS, rng, entry, report),
-            Scenario.CONCURRENT_EXIT: lambda: self._pair_runner(EXIT_PAIRS, rng, self._exit_start(worlds)),
+            Scenario.CONCURRENT_EXIT: lambda: self._pair_runner(
+                EXIT_PAIRS, rng, self._exit_start(worlds, scenario)
+            ),
             Scenario.KILL_EXIT: lambda: self._kill_runner(
-                EXIT_TICK, (NEXT_MORNING_TICK,), rng, self._exit_start(worlds), report
+                EXIT_TICK, (NEXT_MORNING_TICK,), rng, self._exit_start(worlds, scenario), report
             ),
         }[scenario]()
         while len(report.trials) < requested and time.monotonic() < stop_at:
@@ -232,12 +236,13 @@ class ChaosSuite:
             worlds.discard(harness)
         self._warm = True
 
-    def _exit_start(self, worlds: TrialWorlds) -> Start:
+    def _exit_start(self, worlds: TrialWorlds, scenario: Scenario) -> Start:
         """Copies of a world holding the entry tick's position (built once per backend), configured so
         that every tick's time exit fires for it."""
         opened = worlds.kept("opened", self._open_position)
         return Start(
             worlds,
+            str(scenario),
             PositionEffect.CLOSE,
             exits=True,
             source=opened,
