@@ -6,12 +6,14 @@ One row per contract. `expiration` is a date (datetime64, midnight); `quote_time
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
 from trading_pipeline.core.calendar import ET, days_to_expiry, years_to_expiry
+from trading_pipeline.core.carry import CARRY_COLUMNS, Carry, chain_carry
 from trading_pipeline.core.fills import LegQuote
 from trading_pipeline.core.instruments import Leg
 from trading_pipeline.core.pricing import bsm_greeks, implied_vol
@@ -32,8 +34,21 @@ QUOTE_COLUMNS: tuple[str, ...] = (
     "quote_time",
 )
 
-#: Columns the option_chains asset adds: mid price, time to expiry, solved IV and BSM greeks.
-ENRICHED_COLUMNS: tuple[str, ...] = ("mid", "dte", "t_years", "iv", "delta", "gamma", "vega", "theta")
+#: Columns the option_chains asset adds: mid price, time to expiry, carry, solved IV and greeks.
+ENRICHED_COLUMNS: tuple[str, ...] = (
+    "mid",
+    "dte",
+    "t_years",
+    "rate",
+    "div_yield",
+    "forward",
+    "carry_source",
+    "iv",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+)
 
 _NUMERIC = ("strike", "bid", "ask", "bid_size", "ask_size", "volume", "open_interest", "underlying_price")
 _DATES = (("expiration", False), ("quote_time", True))
@@ -94,10 +109,11 @@ def normalize_chain(chain: pd.DataFrame) -> pd.DataFrame:
     return normalized
 
 
-def enrich_chain(
-    quotes: pd.DataFrame, now: datetime, rate: float, dividend_yields: dict[str, float]
-) -> pd.DataFrame:
-    """Add mid, DTE, time to expiry, IV solved from the mid, and BSM greeks at that IV."""
+def enrich_chain(quotes: pd.DataFrame, now: datetime, carry: Mapping[str, Carry]) -> pd.DataFrame:
+    """Add mid, DTE, time to expiry, carry (parity forward preferred), IV solved from the mid and greeks.
+
+    `carry` is the market-data provider's rate and dividend yield per underlying at `now`.
+    """
     chain = quotes.copy()
     expirations = pd.to_datetime(chain["expiration"])
     today = now.astimezone(ET).date()
@@ -105,11 +121,12 @@ def enrich_chain(
     chain["mid"] = (chain["bid"] + chain["ask"]) / 2
     chain["dte"] = expirations.map({pd.Timestamp(e): days_to_expiry(today, e) for e in unique})
     chain["t_years"] = expirations.map({pd.Timestamp(e): years_to_expiry(now, e) for e in unique})
-    div = chain["underlying"].map(dividend_yields).fillna(0.0).to_numpy()
+    chain[list(CARRY_COLUMNS)] = chain_carry(chain, carry)
     is_call = (chain["right"] == "C").to_numpy()
     spot = chain["underlying_price"].to_numpy(dtype=float)
     strike = chain["strike"].to_numpy(dtype=float)
     t = chain["t_years"].to_numpy(dtype=float)
+    rate, div = chain["rate"].to_numpy(dtype=float), chain["div_yield"].to_numpy(dtype=float)
     iv = implied_vol(chain["mid"].to_numpy(dtype=float), spot, strike, t, rate, div, is_call)
     greeks = bsm_greeks(spot, strike, t, rate, div, np.nan_to_num(iv, nan=0.0), is_call)
     chain["iv"] = iv

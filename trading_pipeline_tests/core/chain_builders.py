@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from trading_pipeline.core.calendar import ET, years_to_expiry
+from trading_pipeline.core.carry import Carry
 from trading_pipeline.core.chain import QUOTE_COLUMNS, enrich_chain
 from trading_pipeline.core.instruments import Right, format_occ_symbol
 from trading_pipeline.core.pricing import bsm_price
@@ -18,6 +19,7 @@ SPOT = 500.0
 VOL = 0.20
 RATE = 0.04
 DIV = 0.013
+CARRY = {"SPY": Carry(RATE, DIV, "test")}
 
 
 def quote_chain(
@@ -68,4 +70,4 @@ def quote_chain(
 
 def enriched_chain(now: datetime = NOW, **kwargs: object) -> pd.DataFrame:
     """quote_chain(...) run through core.chain.enrich_chain (mid, dte, t_years, iv, greeks)."""
-    return enrich_chain(quote_chain(now, **kwargs), now, RATE, {"SPY": DIV})  # type: ignore[arg-type]
+    return enrich_chain(quote_chain(now, **kwargs), now, CARRY)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from trading_pipeline.core.calendar import SECONDS_PER_YEAR, years_to_expiry
+from trading_pipeline.core.carry import PARITY_SOURCE, Carry
 from trading_pipeline.core.chain import (
     ENRICHED_COLUMNS,
     MAX_LISTED,
@@ -19,7 +20,7 @@ from trading_pipeline.core.chain import (
     normalize_chain,
 )
 from trading_pipeline.core.pricing import bsm_price
-from trading_pipeline_tests.core.chain_builders import DIV, NOW, RATE, SPOT, VOL, quote_chain
+from trading_pipeline_tests.core.chain_builders import CARRY, DIV, NOW, RATE, SPOT, VOL, quote_chain
 
 GREEKS = ["delta", "gamma", "vega", "theta"]
 NUMERIC_FIELDS = [
@@ -108,10 +109,10 @@ def test_chain_with_text_strikes_enriches_like_the_numeric_chain() -> None:
     text = numeric.astype({"strike": str, "bid": str, "ask": str})
 
     # Act
-    enriched = enrich_chain(normalize_chain(text), NOW, RATE, {"SPY": DIV})
+    enriched = enrich_chain(normalize_chain(text), NOW, CARRY)
 
     # Assert
-    expected = enrich_chain(normalize_chain(numeric), NOW, RATE, {"SPY": DIV})
+    expected = enrich_chain(normalize_chain(numeric), NOW, CARRY)
     pd.testing.assert_frame_equal(enriched, expected)
 
 
@@ -120,7 +121,7 @@ def test_empty_chain_normalizes_and_enriches_to_an_empty_table_with_every_column
     empty = small_chain().iloc[0:0]
 
     # Act
-    chain = enrich_chain(normalize_chain(empty), NOW, RATE, {"SPY": DIV})
+    chain = enrich_chain(normalize_chain(empty), NOW, CARRY)
 
     # Assert
     assert chain.empty
@@ -238,7 +239,7 @@ def test_enrich_adds_every_enriched_column_and_keeps_quotes_unchanged() -> None:
     before = quotes.copy()
 
     # Act
-    chain = enrich_chain(quotes, NOW, RATE, {"SPY": DIV})
+    chain = enrich_chain(quotes, NOW, CARRY)
 
     # Assert
     assert list(chain.columns) == [*QUOTE_COLUMNS, *ENRICHED_COLUMNS]
@@ -251,22 +252,46 @@ def test_enrich_recovers_the_pricing_volatility_from_bsm_mids() -> None:
     quotes = exact_bsm_quotes(NOW)
 
     # Act
-    chain = enrich_chain(quotes, NOW, RATE, {"SPY": DIV})
+    chain = enrich_chain(quotes, NOW, CARRY)
 
     # Assert
     assert chain["iv"].notna().all()
     assert np.abs(chain["iv"] - VOL).max() < 1e-6
 
 
-def test_enrich_with_wrong_dividend_yield_does_not_recover_the_volatility() -> None:
-    # Arrange: the quotes were priced with DIV; solving with no dividend must give other vols.
+def test_enrich_prefers_the_parity_forward_over_a_wrong_provider_dividend_yield() -> None:
+    # Arrange: the quotes were priced with DIV; the provider claims no dividend at all.
     quotes = exact_bsm_quotes(NOW)
 
     # Act
-    chain = enrich_chain(quotes, NOW, RATE, {})
+    chain = enrich_chain(quotes, NOW, {"SPY": Carry(RATE, 0.0, "provider")})
+
+    # Assert: put-call parity near the money gives back DIV, so the vols come back too
+    assert (chain["carry_source"] == PARITY_SOURCE).all()
+    assert np.abs(chain["div_yield"] - DIV).max() < 1e-6
+    assert np.abs(chain["iv"] - VOL).max() < 1e-6
+
+
+def test_enrich_without_two_sided_pairs_uses_the_provider_carry_and_a_wrong_yield_shows() -> None:
+    # Arrange: only calls are quoted, so no parity forward exists; the provider's yield is wrong.
+    quotes = exact_bsm_quotes(NOW)
+    calls = quotes[quotes["right"] == "C"].reset_index(drop=True)
+
+    # Act
+    chain = enrich_chain(calls, NOW, {"SPY": Carry(RATE, 0.0, "provider")})
 
     # Assert
+    assert (chain["carry_source"] == "provider").all()
     assert np.abs(chain["iv"] - VOL).max() > 1e-3
+
+
+def test_enrich_refuses_an_underlying_without_carry_naming_it() -> None:
+    # Arrange
+    quotes = exact_bsm_quotes(NOW)
+
+    # Act / Assert
+    with pytest.raises(KeyError, match="SPY"):
+        enrich_chain(quotes, NOW, {"QQQ": Carry(RATE, DIV, "provider")})
 
 
 def test_enrich_greeks_are_those_of_an_option_at_the_solved_volatility() -> None:
@@ -274,7 +299,7 @@ def test_enrich_greeks_are_those_of_an_option_at_the_solved_volatility() -> None
     quotes = exact_bsm_quotes(NOW)
 
     # Act
-    chain = enrich_chain(quotes, NOW, RATE, {"SPY": DIV})
+    chain = enrich_chain(quotes, NOW, CARRY)
 
     # Assert
     calls, puts = chain[chain["right"] == "C"], chain[chain["right"] == "P"]
@@ -294,7 +319,7 @@ def test_enrich_time_to_expiry_spans_the_dst_change_exactly() -> None:
     quotes = quote_chain(now, dtes=(14,), strikes=(500,))
 
     # Act
-    chain = enrich_chain(quotes, now, RATE, {"SPY": DIV})
+    chain = enrich_chain(quotes, now, CARRY)
 
     # Assert: 14 days and 5 hours (16:00 EDT is 20:00 UTC), not 14 days and 6 hours.
     assert (chain["expiration"] == pd.Timestamp("2025-03-21")).all()
@@ -309,7 +334,7 @@ def test_enrich_counts_dte_from_the_new_york_date_not_the_utc_date() -> None:
     quotes = quote_chain(datetime(2025, 3, 7, 15, 0, tzinfo=UTC), dtes=(14,), strikes=(500,))
 
     # Act
-    chain = enrich_chain(quotes, now, RATE, {"SPY": DIV})
+    chain = enrich_chain(quotes, now, CARRY)
 
     # Assert
     assert (chain["dte"] == 14).all()
@@ -324,7 +349,7 @@ def test_enrich_leaves_iv_and_greeks_nan_where_iv_is_unsolvable() -> None:
     quotes.loc[bad, ["bid", "ask"]] = [40.0, 40.5]
 
     # Act
-    chain = enrich_chain(quotes, NOW, RATE, {"SPY": DIV})
+    chain = enrich_chain(quotes, NOW, CARRY)
 
     # Assert
     assert chain.loc[bad, ["iv", *GREEKS]].isna().all(axis=None)
@@ -337,7 +362,7 @@ def test_enrich_leaves_iv_nan_for_an_expired_contract() -> None:
     after_expiry = datetime(2025, 3, 14, 21, 0, tzinfo=UTC)
 
     # Act
-    chain = enrich_chain(quotes, after_expiry, RATE, {"SPY": DIV})
+    chain = enrich_chain(quotes, after_expiry, CARRY)
 
     # Assert
     assert (chain["t_years"] < 0).all()
@@ -350,7 +375,7 @@ def test_enrich_time_to_expiry_ends_at_the_early_close_of_a_half_day() -> None:
     quotes = quote_chain(now, dtes=(7,), strikes=(500,))
 
     # Act
-    chain = enrich_chain(quotes, now, RATE, {"SPY": DIV})
+    chain = enrich_chain(quotes, now, CARRY)
 
     # Assert: 7 days and 3 hours (13:00 EST is 18:00 UTC).
     expected_seconds = 7 * 86_400 + 3 * 3_600
