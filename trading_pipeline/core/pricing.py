@@ -1,6 +1,7 @@
 """Vectorized Black-Scholes-Merton prices, greeks and implied volatility (continuous dividend yield).
 
-Every argument broadcasts as a numpy array, so a whole option chain prices in one call.
+Every argument broadcasts as a numpy array, so a whole option chain prices in one call. European
+exercise; core/american.py prices American (ETF) options and core/valuation.py values whole chains.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 MIN_VOL = 1e-4
@@ -79,12 +80,17 @@ def bsm_greeks(
     vol: ArrayLike,
     is_call: ArrayLike,
 ) -> Greeks:
-    """Analytic BSM greeks for live options (t > 0); expired options get zero greeks."""
+    """Analytic BSM greeks; NaN where a live option's vol is NaN or <= 0.
+
+    At or past expiry (t <= 0) the option is its payoff: delta +1 (call) or -1 (put) in the money, 0
+    otherwise (at the money included), and zero gamma, vega, theta and rho.
+    """
     s, k, tt, r, q, v, c = _arrays(spot, strike, t, rate, div_yield, vol, is_call)
     call = c.astype(bool)
-    live = (tt > 0) & (v > 0)
+    live = tt > 0
+    valid = v > 0
     t_safe = np.where(live, tt, 1.0)
-    v_safe = np.where(live, v, 1.0)
+    v_safe = np.where(valid, v, 1.0)
     d1, d2 = _d1_d2(s, k, t_safe, r, q, v_safe)
     sqrt_t = np.sqrt(t_safe)
     dq = np.exp(-q * t_safe)
@@ -100,13 +106,20 @@ def bsm_greeks(
         common + r * k * dr * ndtr(-d2) - q * s * dq * ndtr(-d1),
     )
     rho = np.where(call, k * t_safe * dr * ndtr(d2), -k * t_safe * dr * ndtr(-d2))
-    zero = np.zeros_like(s)
+    in_the_money = np.where(call, s > k, s < k)
+    payoff_delta = np.where(in_the_money, np.where(call, 1.0, -1.0), 0.0)
+
+    def at_expiry(
+        live_value: NDArray[np.float64], expired_value: NDArray[np.float64] | float
+    ) -> NDArray[np.float64]:
+        return np.where(live, np.where(valid, live_value, np.nan), expired_value)
+
     return Greeks(
-        delta=np.where(live, delta, zero),
-        gamma=np.where(live, gamma, zero),
-        vega=np.where(live, vega, zero),
-        theta=np.where(live, theta, zero),
-        rho=np.where(live, rho, zero),
+        delta=at_expiry(delta, payoff_delta),
+        gamma=at_expiry(gamma, 0.0),
+        vega=at_expiry(vega, 0.0),
+        theta=at_expiry(theta, 0.0),
+        rho=at_expiry(rho, 0.0),
     )
 
 
@@ -122,112 +135,25 @@ def implied_vol(
     tol: float = 1e-10,
     max_iter: int = 100,
 ) -> NDArray[np.float64]:
-    """Implied volatility in [MIN_VOL, MAX_VOL] by bracketed Halley steps; NaN where no vol fits.
+    """European implied vol in [MIN_VOL, MAX_VOL]; NaN where no vol in that range reprices the option.
 
-    Prices outside the no-arbitrage bounds (at or below discounted intrinsic, at or above the
-    forward bound), expired options and prices that need a vol outside the range return NaN.
-    A solved vol reprices the option to within `tol` (absolute, in price units).
+    A solved vol reprices the option to within `tol` x price (relative, so a $4,500 index and a $20
+    stock solve alike), in at most `max_iter` Halley steps. Prices outside the no-arbitrage bounds (at or
+    below the discounted intrinsic, at or above the forward bound) and expired options (t <= 0) give NaN.
+    Compiled: core/iv_kernel.py.
     """
-    p, s, k, tt, r, q, c = _arrays(price, spot, strike, t, rate, div_yield, is_call)
-    call = c.astype(bool)
-    out = np.full(p.shape, np.nan)
-    with np.errstate(all="ignore"):
-        t_safe = np.where(tt > 0, tt, 1.0)
-        disc_s = s * np.exp(-q * t_safe)
-        disc_k = k * np.exp(-r * t_safe)
-        lower = np.where(call, np.maximum(disc_s - disc_k, 0.0), np.maximum(disc_k - disc_s, 0.0))
-        upper = np.where(call, disc_s, disc_k)
-        solvable = (tt > 0) & (s > 0) & (k > 0) & np.isfinite(p) & (p > lower) & (p < upper)
-        p, tt, disc_s, disc_k, lower = (a[solvable] for a in (p, tt, disc_s, disc_k, lower))
-        # Normalised Black problem for the out-of-the-money twin (put-call parity): the time
-        # value `beta` of an OTM call with log-moneyness h <= 0, solved for x = vol * sqrt(t).
-        scale = np.sqrt(disc_s * disc_k)
-        h = -np.abs(np.log(disc_s / disc_k))
-        beta = (p - lower) / scale
-        sqrt_t = np.sqrt(tt)
-        x_inflection = np.sqrt(-2.0 * h)
-        upper_branch = beta >= _otm_value(h, x_inflection)
-        start = np.where(
-            upper_branch,
-            np.maximum(x_inflection, 2.0 * ndtri(0.5 * (beta + 1.0))),  # ATM value is an upper bound
-            np.minimum(x_inflection, -h / np.sqrt(-2.0 * np.log(beta))),
-        )
-        lo, hi = MIN_VOL * sqrt_t, MAX_VOL * sqrt_t
-        x = np.full(p.shape, np.nan)
-        for branch in (True, False):
-            m = upper_branch == branch
-            x[m] = _solve_normalised(
-                h[m],
-                beta[m],
-                np.clip(start[m], lo[m], hi[m]),
-                lo[m],
-                hi[m],
-                np.maximum(tol, 1e-15 * p[m]) / scale[m],
-                branch,
-                max_iter,
-            )
-        out[solvable] = x / sqrt_t
-    return out
+    from trading_pipeline.core.iv_kernel import implied_vols  # numba import (~0.4 s) only where IV is solved
+
+    shape, (p, s, k, tt, r, q), call = flat_arrays(price, spot, strike, t, rate, div_yield, is_call=is_call)
+    return implied_vols(p, s, k, tt, r, q, call, tol, max_iter).reshape(shape)
 
 
-def _otm_value(h: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Normalised OTM call value at log-moneyness h <= 0 and total vol x (0 where x is 0)."""
-    with np.errstate(all="ignore"):
-        value = np.exp(0.5 * h) * ndtr(h / x + 0.5 * x) - np.exp(-0.5 * h) * ndtr(h / x - 0.5 * x)
-    return np.where(x > 0, value, 0.0)
-
-
-def _solve_normalised(
-    h: NDArray[np.float64],
-    beta: NDArray[np.float64],
-    x: NDArray[np.float64],
-    lo: NDArray[np.float64],
-    hi: NDArray[np.float64],
-    tol: NDArray[np.float64],
-    upper_branch: bool,
-    max_iter: int,
-) -> NDArray[np.float64]:
-    """Halley iterations on a well-conditioned objective, only over unconverged options.
-
-    Below the inflection point the objective is 1/ln(value); above it ln(max value - value), the
-    two transformations that make the normalised Black price nearly linear in total vol.
-    """
-    e_pos, e_neg = np.exp(0.5 * h), np.exp(-0.5 * h)
-    target = np.log(e_pos - beta) if upper_branch else 1.0 / np.log(beta)
-    lo, hi = lo.copy(), hi.copy()
-    result = np.full(h.shape, np.nan)
-    active = np.arange(h.size)
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        ha, ea, ena = h[active], e_pos[active], e_neg[active]
-        d1 = ha / x + 0.5 * x
-        d2 = d1 - x
-        vega = np.exp(-0.5 * d1 * d1 + 0.5 * ha) / _SQRT_2PI
-        vega_x = vega * (ha * ha / (x * x * x) - 0.25 * x)
-        if upper_branch:
-            gap = ea * ndtr(-d1) + ena * ndtr(d2)  # max value - value, without cancellation
-            diff = (ea - gap) - beta[active]
-            g1 = -vega / gap
-            f, f1, f2 = np.log(gap) - target[active], g1, -vega_x / gap - g1 * g1
-        else:
-            value = ea * ndtr(d1) - ena * ndtr(d2)
-            diff = value - beta[active]
-            g1 = vega / value
-            ln_v = np.log(value)
-            ln_v2 = ln_v * ln_v
-            f = 1.0 / ln_v - target[active]
-            f1 = -g1 / ln_v2
-            f2 = (g1 * g1 - vega_x / value) / ln_v2 + 2.0 * g1 * g1 / (ln_v2 * ln_v)
-        converged = np.abs(diff) <= tol[active]
-        lo_a = np.where(diff < 0, x, lo[active])
-        hi_a = np.where(diff > 0, x, hi[active])
-        lo[active], hi[active] = lo_a, hi_a
-        newton = f / f1
-        halley = 1.0 - 0.5 * newton * f2 / f1
-        step = x - np.where(halley > 0.5, newton / halley, newton)
-        step = np.where(np.isfinite(step) & (step > lo_a) & (step < hi_a), step, 0.5 * (lo_a + hi_a))
-        result[active[converged]] = x[converged]
-        keep = ~converged & (hi_a - lo_a > 1e-15 * hi_a)
-        active, x = active[keep], step[keep]
-    return result
+def flat_arrays(
+    *values: ArrayLike, is_call: ArrayLike
+) -> tuple[tuple[int, ...], list[NDArray[np.float64]], NDArray[np.bool_]]:
+    """Broadcast shape, then the values as flat contiguous float64 arrays and the call flags as booleans."""
+    arrays = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in values), np.asarray(is_call, dtype=bool)
+    )
+    flat = [np.ascontiguousarray(a).ravel() for a in arrays]
+    return arrays[0].shape, flat[:-1], flat[-1]

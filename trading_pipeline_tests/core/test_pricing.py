@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -73,20 +75,43 @@ def test_put_call_parity_holds_across_the_grid() -> None:
 
 
 @pytest.mark.parametrize("t", [0.0, -0.01])
-def test_expired_option_prices_at_intrinsic_with_zero_greeks(t: float) -> None:
+def test_expired_option_prices_at_intrinsic(t: float) -> None:
     # Arrange
     strikes = np.array([90.0, 100.0, 110.0])
 
     # Act
     calls = bsm_price(SPOT, strikes, t, 0.05, 0.01, 0.3, True)
     puts = bsm_price(SPOT, strikes, t, 0.05, 0.01, 0.3, False)
-    greeks = bsm_greeks(SPOT, strikes, t, 0.05, 0.01, 0.3, True)
 
     # Assert
     np.testing.assert_array_equal(calls, [10.0, 0.0, 0.0])
     np.testing.assert_array_equal(puts, [0.0, 0.0, 10.0])
+
+
+@pytest.mark.parametrize("t", [0.0, -0.01])
+@pytest.mark.parametrize("vol", [0.3, float("nan")])
+def test_greeks_at_expiry_when_in_the_money_give_delta_one_else_zero(t: float, vol: float) -> None:
+    # Arrange: strikes in, at and out of the money for calls; the reverse for puts.
+    strikes = np.array([90.0, 100.0, 110.0])
+
+    # Act
+    calls = bsm_greeks(SPOT, strikes, t, 0.05, 0.01, vol, True)
+    puts = bsm_greeks(SPOT, strikes, t, 0.05, 0.01, vol, False)
+
+    # Assert
+    np.testing.assert_array_equal(calls.delta, [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(puts.delta, [0.0, 0.0, -1.0])
+    for greeks in (calls, puts):
+        for value in (greeks.gamma, greeks.vega, greeks.theta, greeks.rho):
+            np.testing.assert_array_equal(value, 0.0)
+
+
+@pytest.mark.parametrize("vol", [float("nan"), 0.0, -0.2])
+def test_greeks_of_a_live_option_when_vol_is_unusable_are_nan_not_zero(vol: float) -> None:
+    greeks = bsm_greeks(SPOT, 110.0, 0.5, 0.05, 0.01, vol, False)
+
     for value in (greeks.delta, greeks.gamma, greeks.vega, greeks.theta, greeks.rho):
-        np.testing.assert_array_equal(value, 0.0)
+        assert np.isnan(value)
 
 
 def test_price_and_greeks_broadcast_a_chain_against_scalars() -> None:
@@ -137,7 +162,7 @@ def test_implied_vol_round_trips_in_price_space_on_a_broad_grid() -> None:
     assert identifiable.sum() > 12_000
     solved_ok = np.isfinite(solved)
     repriced = bsm_price(SPOT, strike, t, rate, div, solved, is_call)
-    assert np.max(np.abs(repriced - price)[solved_ok]) <= 1e-8
+    assert np.max(np.abs(repriced - price)[solved_ok] / price[solved_ok]) <= 1e-8
     assert ((solved[solved_ok] >= MIN_VOL) & (solved[solved_ok] <= MAX_VOL)).all()
 
 
@@ -165,7 +190,7 @@ def test_implied_vol_reprices_any_identifiable_option(
     # Assert
     if time_value > 1e-9:
         repriced = float(bsm_price(SPOT, strike, t, rate, div, solved, is_call))
-        assert abs(repriced - price) <= 1e-8
+        assert abs(repriced - price) <= 1e-9 * price
 
 
 def test_implied_vol_recovers_vol_where_well_conditioned() -> None:
@@ -229,3 +254,50 @@ def test_implied_vol_emits_no_runtime_warnings() -> None:
 
     with np.errstate(all="raise"):
         implied_vol(price, SPOT, strike, t, rate, div, is_call)
+
+
+def test_implied_vol_of_cheap_index_wings_reprices_to_relative_precision() -> None:
+    # Arrange: SPX-sized far out-of-the-money calls worth 2.4e-4, 6e-7 and 6e-10 per share.
+    strikes = np.array([5200.0, 5400.0, 5600.0])
+    prices = bsm_price(4500.0, strikes, 10 / 365, 0.05, 0.015, 0.2, True)
+
+    # Act
+    solved = implied_vol(prices, 4500.0, strikes, 10 / 365, 0.05, 0.015, True)
+
+    # Assert: an absolute tolerance would accept errors of whole percents on the cheapest wing.
+    repriced = bsm_price(4500.0, strikes, 10 / 365, 0.05, 0.015, solved, True)
+    np.testing.assert_array_less(np.abs(repriced - prices) / prices, 1e-9)
+
+
+def test_implied_vol_when_underlying_is_an_index_solves_as_for_a_20_dollar_stock() -> None:
+    # Arrange: the same chain at spot 20 and at spot 4500 (every price scales with the spot).
+    strike, t, vol, rate, div, is_call = _round_trip_grid()
+    small = bsm_price(20.0, strike * 0.2, t, rate, div, vol, is_call)
+    large = small * 225.0
+    forward_intrinsic = np.maximum(
+        np.where(is_call, 20.0 * np.exp(-div * t) - 0.2 * strike * np.exp(-rate * t), 0.0),
+        np.where(is_call, 0.0, 0.2 * strike * np.exp(-rate * t) - 20.0 * np.exp(-div * t)),
+    )
+    identifiable = small - forward_intrinsic > 1e-9 * small  # time value not lost to rounding
+
+    # Act
+    at_20 = implied_vol(small, 20.0, strike * 0.2, t, rate, div, is_call)
+    at_4500 = implied_vol(large, 4500.0, strike * 45.0, t, rate, div, is_call)
+
+    # Assert
+    assert identifiable.sum() > 12_000
+    assert np.isfinite(at_20[identifiable]).all()
+    assert np.isfinite(at_4500[identifiable]).all()
+    repriced = bsm_price(4500.0, strike * 45.0, t, rate, div, at_4500, is_call)
+    assert np.max(np.abs(repriced - large)[identifiable] / large[identifiable]) <= 1e-8
+
+
+def test_importing_pricing_when_no_implied_vol_is_solved_does_not_load_numba() -> None:
+    # Arrange: a fresh interpreter, as a Dagster step process would be.
+    code = "import sys, trading_pipeline.core.valuation; print('numba' in sys.modules)"
+
+    # Act
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    # Assert
+    assert result.stdout.strip() == "False"
