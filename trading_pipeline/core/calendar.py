@@ -19,6 +19,13 @@ CALENDAR_END = "2035-12-31"
 SECONDS_PER_YEAR = 365.0 * 24 * 3600
 #: Time of day (ET) at which PM-settled options stop trading and are valued at expiry.
 EXPIRY_TIME_ET = time(16, 0)
+#: Roots settled at the opening of their expiration day (SPX, NDX, RUT monthlies; VIX): valued at 09:30 ET.
+AM_SETTLED_ROOTS = frozenset({"SPX", "NDX", "RUT", "VIX", "VIXW"})
+AM_SETTLEMENT_TIME_ET = time(9, 30)
+#: S&P 500 index option roots, which trade 15 minutes past the stock close (16:15 ET, 13:15 on half-days);
+#: expiring PM-settled series still stop at the stock close (Cboe SPX specifications).
+SPX_OPTION_ROOTS = frozenset({"SPX", "SPXW", "SPXQ"})
+SPX_LATE_CLOSE = timedelta(minutes=15)
 
 
 class NotASessionError(ValueError):
@@ -110,15 +117,40 @@ def at_et(day: date, t: time) -> datetime:
     return datetime.combine(day, t, tzinfo=ET).astimezone(UTC)
 
 
-def expiration_datetime(expiration: date) -> datetime:
-    """When an option expiring on `expiration` stops trading: 16:00 ET, or the close of a half-day."""
+def is_am_settled(root: str | None) -> bool:
+    """True for roots valued at the opening of their expiration day (root None: a PM-settled option)."""
+    return root is not None and root.strip().upper() in AM_SETTLED_ROOTS
+
+
+def option_trading_close(day: date, root: str | None = None) -> datetime:
+    """When non-expiring options of `root` stop trading on a session: 16:15 ET for SPX roots (13:15 on
+    half-days), the stock close for the others."""
+    late = root is not None and root.strip().upper() in SPX_OPTION_ROOTS
+    return session_close(day) + (SPX_LATE_CLOSE if late else timedelta(0))
+
+
+@lru_cache(maxsize=1 << 14)
+def expiration_datetime(expiration: date, root: str | None = None) -> datetime:
+    """When an option expiring on `expiration` is valued at expiry: 16:00 ET (the close of a half-day) for
+    PM-settled roots, the 09:30 ET open of the expiration day for AM-settled ones (root None: PM)."""
+    if is_am_settled(root):
+        return at_et(expiration, AM_SETTLEMENT_TIME_ET)
     regular = at_et(expiration, EXPIRY_TIME_ET)
     return min(regular, session_close(expiration)) if is_session(expiration) else regular
 
 
-def years_to_expiry(now: datetime, expiration: date) -> float:
-    """Calendar time from `now` to expiry in years (ACT/365); negative once expired."""
-    return (expiration_datetime(expiration) - now).total_seconds() / SECONDS_PER_YEAR
+@lru_cache(maxsize=1 << 14)
+def last_trading_datetime(expiration: date, root: str | None = None) -> datetime:
+    """When an option stops trading: at expiry for PM-settled roots, at the previous session's option close
+    for AM-settled ones (an SPX monthly trades last on Thursday and settles at Friday's open)."""
+    if is_am_settled(root):
+        return option_trading_close(previous_session(expiration), root)
+    return expiration_datetime(expiration, root)
+
+
+def years_to_expiry(now: datetime, expiration: date, root: str | None = None) -> float:
+    """Calendar time from `now` to expiry in years (ACT/365); negative once expired (root None: PM)."""
+    return (expiration_datetime(expiration, root) - now).total_seconds() / SECONDS_PER_YEAR
 
 
 def days_to_expiry(today: date, expiration: date) -> int:

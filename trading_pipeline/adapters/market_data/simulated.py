@@ -7,9 +7,10 @@ function of the seed and the arguments, so runs are reproducible (invariant 2).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -17,64 +18,68 @@ from numpy.typing import NDArray
 from scipy.signal import lfilter, lfiltic
 
 from trading_pipeline.adapters.market_data.base import MarketDataError
-from trading_pipeline.adapters.market_data.simulated_quotes import (
-    OptionSpec,
-    atm_vol,
-    bid_ask,
-    display_sizes,
-    hash_uniform,
-    open_interest,
-    session_volume,
-    smile_vol,
-    standardized_moneyness,
-    strike_grid,
-    tick_size,
-)
-from trading_pipeline.core.calendar import ET, UTC, nyse, sessions_between, years_to_expiry
-from trading_pipeline.core.chain import QUOTE_COLUMNS
-from trading_pipeline.core.expirations import listed_expirations, option_root
-from trading_pipeline.core.instruments import format_occ_symbol
-from trading_pipeline.core.pricing import bsm_price
+from trading_pipeline.core.calendar import ET, nyse, sessions_between
+from trading_pipeline.core.carry import Carry
+from trading_pipeline.core.listing import listing_as_of, listing_history_start
+from trading_pipeline.core.option_quotes import DEFAULT_QUOTE_RULES, PRICE_DECIMALS, QUOTE_RULES, tick_size
+from trading_pipeline.core.surface import TermStructure, average_variance, derive_chain
 
 Floats = NDArray[np.float64]
-#: OCC symbols repeat across quote times, so the one formatter is memoized here for chain speed.
-_occ_symbol = lru_cache(maxsize=1 << 16)(format_occ_symbol)
 
-#: Risk-free rate used to price simulated options (continuous compounding).
+#: Risk-free rate the simulated options are priced with by default (continuous compounding).
 RISK_FREE_RATE = 0.04
-#: Continuous dividend yields used to price the simulated options; share them, don't copy them.
+#: Continuous dividend yields the simulated options are priced with by default.
 DIVIDEND_YIELDS: dict[str, float] = {"SPY": 0.013, "SPX": 0.014, "QQQ": 0.006, "IWM": 0.012}
+CARRY_SOURCE = "simulation"
 
 #: Symbols with their own simulated path, in the column order of every path array.
 PATH_SYMBOLS: tuple[str, ...] = ("SPY", "QQQ", "IWM", "VIX")
-SYMBOLS: tuple[str, ...] = ("SPY", "QQQ", "IWM", "SPX", "VIX")
-INDEX_SYMBOLS = frozenset({"SPX", "VIX"})
+#: The VIX term-structure indices, derived from the VIX path and the regime (no path of their own).
+TERM_INDEX_SYMBOLS: tuple[str, ...] = ("VIX9D", "VIX3M")
+SYMBOLS: tuple[str, ...] = ("SPY", "QQQ", "IWM", "SPX", "VIX", *TERM_INDEX_SYMBOLS)
+INDEX_SYMBOLS = frozenset({"SPX", "VIX", *TERM_INDEX_SYMBOLS})
 OPTIONABLE = frozenset(DIVIDEND_YIELDS)
+VOL_INDEX = "VIX"
 SPX_PER_SPY = 10.0
 START_PRICES = {"SPY": 268.0, "QQQ": 157.0, "IWM": 153.0, "VIX": 13.0}
 DEFAULT_START = date(2018, 1, 2)
 DEFAULT_END = date(2026, 12, 31)
 
-#: Volatility regimes (calm, normal, stressed): VIX level each reverts to, daily transition matrix.
-CALM, NORMAL, STRESSED = 0, 1, 2
-REGIME_VIX_LEVELS = np.array([12.5, 17.0, 32.0])
+#: Volatility regimes: the VIX level each reverts to, its daily vol of vol, and the daily transition
+#: matrix. Calibrated against real 2018-2025 history (docs/market_calibration.md).
+CALM, NORMAL, STRESSED, CRISIS = 0, 1, 2, 3
+REGIME_VIX_LEVELS = np.array([13.8, 20.0, 26.5, 45.0])
+REGIME_VOL_OF_VOL = np.array([0.06, 0.07, 0.08, 0.09])
 REGIME_TRANSITIONS = np.array(
     [
-        [0.990, 0.010, 0.000],
-        [0.015, 0.973, 0.012],
-        [0.000, 0.050, 0.950],
+        [0.9900, 0.0100, 0.0000, 0.0000],
+        [0.0090, 0.9786, 0.0117, 0.0007],
+        [0.0000, 0.0400, 0.9530, 0.0070],
+        [0.0000, 0.0000, 0.0600, 0.9400],
     ]
 )
-VIX_REVERSION_PER_DAY = 0.06
-VOL_OF_VOL_PER_DAY = 0.065
-#: Extra log-VIX shock (in standard deviations) on the day a stressed regime starts.
-STRESS_JUMP_SD = 5.0
-VIX_BOUNDS = (9.0, 85.0)
+VIX_REVERSION_PER_DAY = 0.07
+#: Extra log-VIX shock (in standard deviations) on the day a stressed or crisis regime starts.
+REGIME_JUMP_SD = np.array([0.0, 0.0, 4.0, 8.0])
+VIX_BOUNDS = (9.0, 90.0)
+#: Degrees of freedom of the Student-t scale mixture shared by the VIX and SPY daily shocks (fat tails).
+SHOCK_TAIL_DOF = 4.0
+#: Cap of that mixture's scale: fat tails, but no single-day move beyond what markets have seen.
+MAX_TAIL_SCALE = 2.5
+
+#: Term structure: the long-run VIX level each regime's expectations revert to, the speed (per year), and
+#: the day-to-day noise of VIX9D around its model level (log sd).
+TERM_ANCHOR_VIX = np.array([21.0, 25.5, 36.0, 47.0])
+TERM_REVERSION_PER_YEAR = 5.0
+VIX9D_NOISE = 0.085
+#: Floor of the instantaneous vol behind the term structure, as a share of the VIX (deep contango).
+MIN_SPOT_VOL_SHARE = 0.5
+VIX_DAYS, TERM_INDEX_DAYS = 30.0, {"VIX9D": 9.0, "VIX3M": 93.0}
 
 SESSIONS_PER_YEAR = 252
 SPY_DRIFT_PER_YEAR = 0.06
 #: Realized SPY vol as a share of the VIX (implied usually exceeds realized).
-REALIZED_TO_IMPLIED = 0.8
+REALIZED_TO_IMPLIED = 0.87
 LEVERAGE_CORRELATION = -0.75
 BETAS = {"QQQ": 1.2, "IWM": 1.1}
 ALPHAS_PER_YEAR = {"QQQ": 0.01, "IWM": -0.04}
@@ -92,18 +97,10 @@ INTRADAY_VOLUME_SMILE = 2.0
 MAX_MINUTES = 390
 HISTORY_CHUNK_SESSIONS = 256
 DAILY_STREAM, MINUTE_STREAM = 1, 2
-#: Hash salts for per-contract quantities (open interest, volume, displayed size).
-OI_SALT, VOLUME_SALT, BID_SIZE_SALT, ASK_SIZE_SALT = 11, 12, 13, 14
+#: One random stream per daily variable: a longer simulation extends each stream, so a seed's path up to a
+#: date does not depend on where the simulation ends.
+DAILY_VARIABLES = ("vix", "spy", "qqq", "iwm", "volume", "vix9d", "gap", "regime", "tail")
 CROSSED_FAULT_BAND = 0.01
-PRICE_DECIMALS = 2
-STRIKE_KEY_SCALE = 1000
-
-OPTION_SPECS = {
-    "SPY": OptionSpec(1.0, 1.0, 5.0, 0.01, 0.01, 0.0, 500, 20_000.0),
-    "QQQ": OptionSpec(1.25, 1.0, 5.0, 0.01, 0.01, 0.0, 300, 12_000.0),
-    "IWM": OptionSpec(1.3, 1.0, 5.0, 0.01, 0.01, 0.0, 300, 10_000.0),
-    "SPX": OptionSpec(1.0, 5.0, 25.0, 0.05, 0.10, 3.0, 100, 8_000.0),
-}
 
 
 @dataclass(frozen=True)
@@ -136,6 +133,8 @@ class _History:
     high: Floats
     low: Floats
     volume: Floats
+    regimes: NDArray[np.int64]
+    vix9d_noise: Floats
 
 
 class SimulatedMarket:
@@ -149,6 +148,9 @@ class SimulatedMarket:
         start: date = DEFAULT_START,
         end: date = DEFAULT_END,
         faults: MarketFaults = NO_FAULTS,
+        *,
+        risk_free_rate: float = RISK_FREE_RATE,
+        dividend_yields: Mapping[str, float] = DIVIDEND_YIELDS,
     ) -> None:
         if start > end:
             raise ValueError(f"start {start} is after end {end}")
@@ -156,6 +158,12 @@ class SimulatedMarket:
         self.start = start
         self.end = end
         self.faults = faults
+        self.risk_free_rate = risk_free_rate
+        #: Yields given override the defaults per underlying; an underlying left out keeps its default.
+        self.dividend_yields = {
+            **DIVIDEND_YIELDS,
+            **{k.strip().upper(): v for k, v in dividend_yields.items()},
+        }
 
     @cached_property
     def _history(self) -> _History:
@@ -169,15 +177,16 @@ class SimulatedMarket:
         history = self._history
         rows = (history.sessions >= pd.Timestamp(start)) & (history.sessions <= pd.Timestamp(end))
         column = PATH_SYMBOLS.index(_path_symbol(symbol))
-        scale = _price_scale(symbol)
+        prices = {
+            "open": np.exp(history.log_open[rows, column]),
+            "high": history.high[rows, column],
+            "low": history.low[rows, column],
+            "close": np.exp(history.log_close[rows, column]),
+        }
+        indices = np.flatnonzero(rows)
         bars = pd.DataFrame(
-            {
-                "open": np.exp(history.log_open[rows, column]) * scale,
-                "high": history.high[rows, column] * scale,
-                "low": history.low[rows, column] * scale,
-                "close": np.exp(history.log_close[rows, column]) * scale,
-                "volume": history.volume[rows, column] * (symbol not in INDEX_SYMBOLS),
-            },
+            {name: self._derived_price(symbol, values, indices) for name, values in prices.items()}
+            | {"volume": history.volume[rows, column] * (symbol not in INDEX_SYMBOLS)},
             index=history.sessions[rows],
         )
         bars.index.name = "session"
@@ -192,7 +201,19 @@ class SimulatedMarket:
             log_price = self._history.log_close[index, column]
         else:
             log_price = self._session_paths(index)[column, minute]
-        return float(np.exp(log_price) * _price_scale(symbol))
+        return float(self._derived_price(symbol, np.exp(np.atleast_1d(log_price)), np.array([index]))[0])
+
+    def carry(self, underlying: str, as_of: datetime) -> Carry:
+        """The configured rate and dividend yield the simulated options of `underlying` are priced with."""
+        del as_of  # the simulated carry does not change over time
+        symbol = self._optionable(underlying)
+        return Carry(self.risk_free_rate, self.dividend_yields[symbol], CARRY_SOURCE)
+
+    def term_structure(self, as_of: datetime) -> TermStructure:
+        """VIX9D, VIX and VIX3M at `as_of`, from the VIX and its regime's expectations."""
+        return TermStructure(
+            vix9d=self.spot("VIX9D", as_of), vix=self.spot(VOL_INDEX, as_of), vix3m=self.spot("VIX3M", as_of)
+        )
 
     def minute_bars(self, symbol: str, session: date) -> pd.DataFrame:
         """One-minute OHLCV bars of a session, indexed by bar start (UTC); they aggregate to the day."""
@@ -204,7 +225,8 @@ class SimulatedMarket:
             raise MarketDataError(f"no minute bars for {symbol} on {session}: not an NYSE session")
         column = PATH_SYMBOLS.index(_path_symbol(symbol))
         minutes = int(history.minutes[index])
-        prices = np.exp(self._session_paths(index)[column, : minutes + 1]) * _price_scale(symbol)
+        path = np.exp(self._session_paths(index)[column, : minutes + 1])
+        prices = self._derived_price(symbol, path, np.full(minutes + 1, index))
         daily_volume = history.volume[index, column] * (symbol not in INDEX_SYMBOLS)
         starts = history.opens_utc[index] + pd.to_timedelta(np.arange(minutes), unit="min")
         return pd.DataFrame(
@@ -221,96 +243,52 @@ class SimulatedMarket:
     def option_chain(
         self, underlying: str, as_of: datetime, min_dte: int = 0, max_dte: int = 400
     ) -> pd.DataFrame:
-        """Quotes of every listed contract with min_dte <= DTE <= max_dte, in QUOTE_COLUMNS."""
+        """Quotes of every listed contract with min_dte <= DTE <= max_dte, in QUOTE_COLUMNS: the shared
+        listing and surface model (core/listing.py, core/surface.py) fed with this market's own state."""
+        symbol = self._optionable(underlying)
+        spot = self.spot(symbol, as_of)
+        listing = listing_as_of(symbol, as_of, self._spot_history(symbol, as_of, max_dte), max_dte)
+        chain = derive_chain(
+            symbol,
+            as_of,
+            spot,
+            self.spot(VOL_INDEX, as_of),
+            self.term_structure(as_of),
+            self.carry(symbol, as_of),
+            listing,
+            seed=self.seed,
+        )
+        dte = (chain["expiration"] - pd.Timestamp(as_of.astimezone(ET).date())).dt.days
+        chain = chain.loc[dte >= min_dte].reset_index(drop=True)
+        return _apply_faults(chain, self.faults, spot, symbol)
+
+    def _spot_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.Series:
+        """This market's closes from the listing history start up to before `as_of`'s day, then the spot."""
+        history = self._history
+        day = pd.Timestamp(as_of.astimezone(ET).date())
+        first = pd.Timestamp(listing_history_start(symbol, as_of, max_dte))
+        rows = (history.sessions >= first) & (history.sessions < day)
+        column = PATH_SYMBOLS.index(_path_symbol(symbol))
+        closes = self._derived_price(symbol, np.exp(history.log_close[rows, column]), np.flatnonzero(rows))
+        values = np.append(closes, self.spot(symbol, as_of))
+        return pd.Series(values, index=history.sessions[rows].append(pd.DatetimeIndex([day])))
+
+    def _derived_price(self, symbol: str, path_prices: Floats, indices: NDArray[np.int64]) -> Floats:
+        """Prices of `symbol` from its path symbol's prices on the given sessions: SPX is ten SPY, the term
+        indices follow the VIX through the session's regime; the others are their path."""
+        if symbol == "SPX":
+            return path_prices * SPX_PER_SPY
+        if symbol in TERM_INDEX_SYMBOLS:
+            history = self._history
+            noise = history.vix9d_noise[indices] if symbol == "VIX9D" else 0.0
+            return term_index_level(symbol, path_prices, history.regimes[indices]) * np.exp(noise)
+        return path_prices
+
+    def _optionable(self, underlying: str) -> str:
         symbol = _known_symbol(underlying)
         if symbol not in OPTIONABLE:
             raise MarketDataError(f"{symbol} options are not simulated; optionable: {sorted(OPTIONABLE)}")
-        spot = self.spot(symbol, as_of)
-        today = as_of.astimezone(ET).date()
-        expirations = [
-            expiration
-            for expiration in listed_expirations(symbol, today, max_dte)
-            if (expiration - today).days >= min_dte and years_to_expiry(as_of, expiration) > 0
-        ]
-        chain = self._quote_chain(symbol, as_of, spot, expirations)
-        return _apply_faults(chain, self.faults, spot, OPTION_SPECS[symbol])
-
-    def _quote_chain(
-        self, symbol: str, as_of: datetime, spot: float, expirations: list[date]
-    ) -> pd.DataFrame:
-        """Price every listed contract off the VIX-driven surface and quote it around the theo."""
-        spec = OPTION_SPECS[symbol]
-        div_yield = DIVIDEND_YIELDS[symbol]
-        years = np.array([years_to_expiry(as_of, e) for e in expirations])
-        atm_by_expiry = atm_vol(self.spot("VIX", as_of), years, spec.vol_multiplier)
-        grids = [strike_grid(spot, a, t, spec) for a, t in zip(atm_by_expiry, years, strict=True)]
-        expiry_index, strikes, is_call = _calls_and_puts(grids)
-        t, atm = years[expiry_index], atm_by_expiry[expiry_index]
-        log_moneyness = np.log(strikes / spot) - (RISK_FREE_RATE - div_yield) * t
-        vol = smile_vol(atm, t, log_moneyness)
-        theo = bsm_price(spot, strikes, t, RISK_FREE_RATE, div_yield, vol, is_call)
-        std_moneyness = standardized_moneyness(atm, t, log_moneyness)
-        bid, ask = bid_ask(theo, std_moneyness, t, spec)
-        roots = [option_root(symbol, e) for e in expirations]
-        rights = np.where(is_call, "C", "P")
-        quotes = {
-            "occ_symbol": [
-                _occ_symbol(roots[i], expirations[i], r, k)
-                for i, r, k in zip(expiry_index.tolist(), rights.tolist(), strikes.tolist(), strict=True)
-            ],
-            "underlying": symbol,
-            "expiration": np.array(expirations, dtype="datetime64[D]")[expiry_index].astype("datetime64[us]"),
-            "strike": strikes,
-            "right": rights,
-            "bid": bid,
-            "ask": ask,
-            "underlying_price": spot,
-            "quote_time": pd.Timestamp(as_of).tz_convert(UTC),
-        }
-        keys = self._contract_keys(symbol, expirations, expiry_index, strikes, is_call)
-        activity = self._activity(as_of, keys, std_moneyness, t, strikes, spec)
-        activity["bid_size"] = np.where(bid > 0, activity["bid_size"], 0)
-        chain = pd.DataFrame(quotes | activity, columns=list(QUOTE_COLUMNS))
-        return chain.sort_values(["expiration", "strike", "right"], ignore_index=True)
-
-    def _activity(
-        self,
-        as_of: datetime,
-        keys: tuple[NDArray[np.int64], ...],
-        std_moneyness: Floats,
-        t: Floats,
-        strikes: Floats,
-        spec: OptionSpec,
-    ) -> dict[str, NDArray[np.int64]]:
-        """Sizes (per minute), open interest (per day) and session volume, hashed per contract."""
-        trade_date = as_of.astimezone(ET).date().toordinal()
-        minute = int(as_of.timestamp() // 60)
-        oi = open_interest(std_moneyness, t, strikes, spec, hash_uniform(*keys, trade_date, OI_SALT))
-        progress = self._session_progress(as_of)
-        return {
-            "bid_size": display_sizes(std_moneyness, spec, hash_uniform(*keys, minute, BID_SIZE_SALT)),
-            "ask_size": display_sizes(std_moneyness, spec, hash_uniform(*keys, minute, ASK_SIZE_SALT)),
-            "volume": session_volume(oi, t, progress, hash_uniform(*keys, trade_date, VOLUME_SALT)),
-            "open_interest": oi,
-        }
-
-    def _contract_keys(
-        self,
-        symbol: str,
-        expirations: list[date],
-        expiry_index: NDArray[np.int64],
-        strikes: Floats,
-        is_call: NDArray[np.bool_],
-    ) -> tuple[NDArray[np.int64], ...]:
-        """Integer identity of each contract (seed included) for hashing stable per-contract numbers."""
-        ordinals = np.array([e.toordinal() for e in expirations], dtype=np.int64)[expiry_index]
-        return (
-            np.full(len(strikes), self.seed, dtype=np.int64),
-            np.full(len(strikes), SYMBOLS.index(symbol), dtype=np.int64),
-            ordinals,
-            np.rint(strikes * STRIKE_KEY_SCALE).astype(np.int64),
-            is_call.astype(np.int64),
-        )
+        return symbol
 
     def _session_paths(self, index: int) -> Floats:
         """Log-price minute paths of one session, (PATH_SYMBOLS, MAX_MINUTES + 1)."""
@@ -348,20 +326,22 @@ class SimulatedMarket:
             )
         return previous, None
 
-    def _session_progress(self, as_of: datetime) -> float:
-        """Share of the current session elapsed at `as_of` (0 before the open or off-session)."""
-        index = self._session_index(as_of.astimezone(ET).date())
-        if index is None:
-            return 0.0
-        opened, closed = self._history.opens_utc[index], self._history.closes_utc[index]
-        return float(np.clip((pd.Timestamp(as_of) - opened) / (closed - opened), 0.0, 1.0))
-
     def _require_in_range(self, symbol: str, day: date) -> None:
         if not self.start <= day <= self.end:
             raise MarketDataError(
                 f"no simulated {symbol} data for {day.isoformat()}: the simulation covers "
                 f"{self.start.isoformat()} to {self.end.isoformat()}"
             )
+
+
+def term_index_level(symbol: str, vix: Floats, regimes: NDArray[np.int64]) -> Floats:
+    """VIX9D or VIX3M implied by the VIX under the regime's expectations: variance reverting at
+    TERM_REVERSION_PER_YEAR toward the regime's anchor, averaged over each index's horizon."""
+    anchor = TERM_ANCHOR_VIX[regimes] ** 2
+    k = TERM_REVERSION_PER_YEAR / 365.0
+    start = anchor + (vix**2 - anchor) / average_variance(1.0, 0.0, k, VIX_DAYS)
+    start = np.maximum(start, (MIN_SPOT_VOL_SHARE * vix) ** 2)
+    return np.sqrt(average_variance(start, anchor, k, TERM_INDEX_DAYS[symbol]))
 
 
 def _known_symbol(symbol: str) -> str:
@@ -372,23 +352,12 @@ def _known_symbol(symbol: str) -> str:
 
 
 def _path_symbol(symbol: str) -> str:
-    return "SPY" if symbol == "SPX" else symbol
+    if symbol == "SPX":
+        return "SPY"
+    return VOL_INDEX if symbol in TERM_INDEX_SYMBOLS else symbol
 
 
-def _price_scale(symbol: str) -> float:
-    return SPX_PER_SPY if symbol == "SPX" else 1.0
-
-
-def _calls_and_puts(grids: list[Floats]) -> tuple[NDArray[np.int64], Floats, NDArray[np.bool_]]:
-    """Expiry index, strike and call flag of every contract: each listed strike as a call and a put."""
-    counts = np.array([len(grid) for grid in grids], dtype=np.int64)
-    expiry_index = np.repeat(np.arange(len(grids)), 2 * counts)
-    strikes = np.concatenate([np.empty(0), *(np.tile(grid, 2) for grid in grids)])
-    is_call = np.concatenate([np.empty(0, dtype=bool), *(np.repeat([True, False], n) for n in counts)])
-    return expiry_index, strikes, is_call
-
-
-def _apply_faults(chain: pd.DataFrame, faults: MarketFaults, spot: float, spec: OptionSpec) -> pd.DataFrame:
+def _apply_faults(chain: pd.DataFrame, faults: MarketFaults, spot: float, symbol: str) -> pd.DataFrame:
     """Inject the configured chain defects (crossed, stale, missing strikes near spot, no quotes)."""
     if faults.empty_chain:
         return chain.iloc[0:0]
@@ -396,7 +365,8 @@ def _apply_faults(chain: pd.DataFrame, faults: MarketFaults, spot: float, spec: 
     if faults.crossed_quotes:
         near = np.abs(np.log(chain["strike"] / spot)) <= CROSSED_FAULT_BAND
         ask = chain.loc[near, "ask"].to_numpy()
-        chain.loc[near, "bid"] = np.round(ask + tick_size(ask, spec), PRICE_DECIMALS)
+        rules = QUOTE_RULES.get(symbol, DEFAULT_QUOTE_RULES)
+        chain.loc[near, "bid"] = np.round(ask + tick_size(ask, rules), PRICE_DECIMALS)
     if faults.stale_by:
         chain["quote_time"] = chain["quote_time"] - faults.stale_by
     if faults.drop_strikes_near_spot:
@@ -421,15 +391,22 @@ def _simulate_history(seed: int, start: date, end: date) -> _History:
         raise ValueError(f"no NYSE sessions between {start} and {end}")
     schedule = nyse().schedule.loc[sessions]
     count = len(sessions)
-    rng = np.random.default_rng([seed, DAILY_STREAM])
-    vix_noise, spy_noise, qqq_noise, iwm_noise, volume_noise = rng.standard_normal((5, count))
-    gap_noise = rng.standard_normal((count, len(PATH_SYMBOLS)))
-    regimes = _regime_path(rng.random(count))
-    vix_shock = vix_noise + STRESS_JUMP_SD * _regime_starts(regimes, STRESSED)
+    streams = [np.random.default_rng([seed, DAILY_STREAM, k]) for k in range(len(DAILY_VARIABLES))]
+    draws = dict(zip(DAILY_VARIABLES, streams, strict=True))
+    vix_noise, spy_noise, qqq_noise, iwm_noise, volume_noise, vix9d_noise = (
+        draws[name].standard_normal(count) for name in DAILY_VARIABLES[:6]
+    )
+    gap_noise = draws["gap"].standard_normal((count, len(PATH_SYMBOLS)))
+    regimes = _regime_path(draws["regime"].random(count))
+    chi_square = draws["tail"].chisquare(SHOCK_TAIL_DOF, count)
+    tail_scale = np.minimum(np.sqrt((SHOCK_TAIL_DOF - 2.0) / chi_square), MAX_TAIL_SCALE)
+    vix_shock = tail_scale * vix_noise + _regime_jumps(regimes)
     log_vix = _log_vix_path(regimes, vix_shock)
     prev_vix = np.exp(np.concatenate([[np.log(START_PRICES["VIX"])], log_vix[:-1]]))
     spy_vol = REALIZED_TO_IMPLIED * prev_vix / 100.0 / np.sqrt(SESSIONS_PER_YEAR)
-    spy_shock = LEVERAGE_CORRELATION * vix_shock + np.sqrt(1 - LEVERAGE_CORRELATION**2) * spy_noise
+    spy_shock = (
+        LEVERAGE_CORRELATION * vix_shock + np.sqrt(1 - LEVERAGE_CORRELATION**2) * tail_scale * spy_noise
+    )
     spy_return = SPY_DRIFT_PER_YEAR / SESSIONS_PER_YEAR - 0.5 * spy_vol**2 + spy_vol * spy_shock
     returns = np.column_stack(
         [
@@ -441,7 +418,7 @@ def _simulate_history(seed: int, start: date, end: date) -> _History:
     start_logs = np.log([START_PRICES[s] for s in PATH_SYMBOLS])
     log_close = np.column_stack([start_logs[:3] + np.cumsum(returns, axis=0), log_vix])
     daily_vol = np.column_stack(
-        [np.outer(spy_vol, [_total_beta(s) for s in PATH_SYMBOLS[:3]]), np.full(count, VOL_OF_VOL_PER_DAY)]
+        [np.outer(spy_vol, [_total_beta(s) for s in PATH_SYMBOLS[:3]]), REGIME_VOL_OF_VOL[regimes]]
     )
     log_open = (
         np.vstack([start_logs, log_close[:-1]]) + np.sqrt(OVERNIGHT_VARIANCE_SHARE) * daily_vol * gap_noise
@@ -460,6 +437,8 @@ def _simulate_history(seed: int, start: date, end: date) -> _History:
         high=high,
         low=low,
         volume=_daily_volumes(prev_vix, volume_noise),
+        regimes=regimes,
+        vix9d_noise=VIX9D_NOISE * vix9d_noise,
     )
 
 
@@ -493,16 +472,16 @@ def _regime_path(uniforms: Floats) -> NDArray[np.int64]:
     return regimes
 
 
-def _regime_starts(regimes: NDArray[np.int64], regime: int) -> Floats:
-    """1.0 on sessions where `regime` begins, else 0.0."""
+def _regime_jumps(regimes: NDArray[np.int64]) -> Floats:
+    """Extra log-VIX shock (standard deviations) on the day the market moves into a worse regime."""
     previous = np.concatenate([[CALM], regimes[:-1]])
-    return ((regimes == regime) & (previous != regime)).astype(np.float64)
+    return np.where(regimes > previous, REGIME_JUMP_SD[regimes], 0.0)
 
 
 def _log_vix_path(regimes: NDArray[np.int64], shocks: Floats) -> Floats:
-    """Log-VIX reverting toward its regime's level: x_t = (1-k) x_{t-1} + k ln L_t + vov e_t."""
+    """Log-VIX reverting toward its regime's level: x_t = (1-k) x_{t-1} + k ln L_t + vov_t e_t."""
     keep = 1.0 - VIX_REVERSION_PER_DAY
-    drive = VIX_REVERSION_PER_DAY * np.log(REGIME_VIX_LEVELS[regimes]) + VOL_OF_VOL_PER_DAY * shocks
+    drive = VIX_REVERSION_PER_DAY * np.log(REGIME_VIX_LEVELS[regimes]) + REGIME_VOL_OF_VOL[regimes] * shocks
     initial = lfiltic([1.0], [1.0, -keep], [np.log(START_PRICES["VIX"])])
     path, _ = lfilter([1.0], [1.0, -keep], drive, zi=initial)
     return np.clip(path, *np.log(VIX_BOUNDS))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from trading_pipeline.adapters.market_data.base import MarketDataError
-from trading_pipeline.adapters.market_data.simulated import SimulatedMarket
+from trading_pipeline.adapters.market_data.simulated import DIVIDEND_YIELDS, SimulatedMarket
 from trading_pipeline.core.calendar import UTC, at_et, session_close, session_open
 
 START, END = date(2018, 1, 2), date(2026, 12, 31)
@@ -77,7 +77,7 @@ def test_daily_bars_cover_sessions_only(market: SimulatedMarket) -> None:
 
 def test_daily_bars_have_consistent_ohlc(market: SimulatedMarket) -> None:
     # Arrange / Act
-    frames = [_all_bars(market, symbol) for symbol in ("SPY", "QQQ", "IWM", "SPX", "VIX")]
+    frames = [_all_bars(market, symbol) for symbol in ("SPY", "QQQ", "IWM", "SPX", "VIX", "VIX9D", "VIX3M")]
 
     # Assert
     for bars in frames:
@@ -260,3 +260,67 @@ def test_spot_with_a_naive_time_raises_naming_it(market: SimulatedMarket) -> Non
     # Act / Assert
     with pytest.raises(MarketDataError, match="2025-03-10T15:00:00"):
         market.spot("SPY", naive)
+
+
+def test_carry_is_the_configured_rate_and_yield_and_defaults_the_rest() -> None:
+    # Arrange
+    market = SimulatedMarket(seed=7, risk_free_rate=0.025, dividend_yields={"spy": 0.02})
+    at = at_et(date(2025, 3, 10), time(10, 0))
+
+    # Act
+    spy, qqq = market.carry("SPY", at), market.carry("QQQ", at)
+
+    # Assert
+    assert (spy.rate, spy.dividend_yield) == (0.025, 0.02)
+    assert (qqq.rate, qqq.dividend_yield) == (0.025, DIVIDEND_YIELDS["QQQ"])
+
+
+def test_carry_of_a_symbol_without_options_raises_naming_it(market: SimulatedMarket) -> None:
+    # Arrange / Act / Assert
+    with pytest.raises(MarketDataError, match="VIX options are not simulated"):
+        market.carry("VIX", at_et(date(2025, 3, 10), time(10, 0)))
+
+
+def test_term_structure_is_the_vix9d_vix_and_vix3m_spots(market: SimulatedMarket) -> None:
+    # Arrange
+    at = at_et(date(2024, 8, 5), time(11, 0))
+
+    # Act
+    term = market.term_structure(at)
+
+    # Assert
+    assert term.vix == market.spot("VIX", at)
+    assert (term.vix9d, term.vix3m) == (market.spot("VIX9D", at), market.spot("VIX3M", at))
+
+
+def test_term_indices_have_consistent_bars_in_contango_mostly_and_inverted_in_stress(
+    market: SimulatedMarket,
+) -> None:
+    # Arrange
+    bars = {s: _all_bars(market, s) for s in ("VIX9D", "VIX", "VIX3M")}
+
+    # Act
+    ratio = bars["VIX"]["close"] / bars["VIX3M"]["close"]
+    high_vix = bars["VIX"]["close"] > 35
+
+    # Assert
+    for frame in bars.values():
+        assert (frame["high"] >= frame[["open", "close"]].max(axis=1) - 1e-9).all()
+        assert (frame["low"] <= frame[["open", "close"]].min(axis=1) + 1e-9).all()
+        assert (frame["volume"] == 0).all()
+    assert 0.8 < ratio.median() < 0.95
+    assert (ratio[high_vix] > 1).mean() > 0.5
+
+
+def test_default_world_is_as_restless_as_real_2018_2025(market: SimulatedMarket) -> None:
+    # Arrange: real 2018-2025 had VIX >= 25 on 17.7% of days and a worst SPY day of -11.6%
+    vix = market.daily_bars("VIX", date(2018, 1, 2), date(2025, 11, 12))["close"]
+    returns = _log_returns(market.daily_bars("SPY", date(2018, 1, 2), date(2025, 11, 12)))
+
+    # Act
+    share_above_25, worst = (vix >= 25).mean(), returns.min()
+
+    # Assert
+    assert 0.10 < share_above_25 < 0.30
+    assert -0.20 < worst < -0.08
+    assert returns.kurt() > 6
