@@ -16,6 +16,16 @@ CONTRACT_MULTIPLIER = 100
 #: Roots whose options are cash-settled index options (matters for expiration handling).
 INDEX_ROOTS = frozenset({"SPX", "SPXW", "XSP", "NDX", "RUT", "VIX"})
 
+#: Roots whose options are European-exercise (cash-settled index and VIX options); every other root
+#: (SPY, QQQ, IWM and other equity or ETF options) is American and may be exercised before expiry.
+EUROPEAN_ROOTS = frozenset({"SPX", "SPXW", "XSP", "NDX", "NDXP", "RUT", "RUTW", "VIX", "VIXW"})
+
+
+def is_american(root: str) -> bool:
+    """Whether options on `root` are American-exercise (equity and ETF roots) rather than European."""
+    return root.strip().upper() not in EUROPEAN_ROOTS
+
+
 _OCC_PATTERN = re.compile(r"^(?P<root>[A-Z0-9]{1,6}) *(?P<date>\d{6})(?P<right>[CP])(?P<strike>\d{8})$")
 _CENT = Decimal("0.01")
 
@@ -119,6 +129,12 @@ class OptionContract:
 def parse_occ_symbol(symbol: str) -> OptionContract:
     """Parse an OCC symbol into an OptionContract."""
     return OptionContract.from_occ(symbol)
+
+
+def canonical_occ_symbol(text: str) -> str:
+    """The project's one OCC form (root padded to 6) of a compact or padded vendor symbol, so chains,
+    orders and marks key the same contract by the same text; OccSymbolError names the text."""
+    return parse_occ_symbol(text).occ_symbol
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from trading_pipeline.core.instruments import (
     OptionContract,
     Right,
     Side,
+    canonical_occ_symbol,
     contract_multiplier,
     format_occ_symbol,
     parse_occ_symbol,
@@ -100,6 +101,30 @@ def test_malformed_symbol_raises_naming_the_symbol(symbol: str) -> None:
         parse_occ_symbol(symbol)
 
     assert repr(symbol) in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("vendor_text", "canonical"),
+    [
+        ("SPXW230609C04300000", "SPXW  230609C04300000"),  # Cboe export: compact
+        ("IWM   191018C00100000", "IWM   191018C00100000"),  # iVolatility: already padded
+        ("spy7  150102c00187500 ", "SPY7  150102C00187500"),  # adjusted root, lower case, trailing space
+    ],
+)
+def test_canonical_occ_symbol_when_vendor_pads_or_not_gives_the_formatter_form(
+    vendor_text: str, canonical: str
+) -> None:
+    # Act
+    symbol = canonical_occ_symbol(vendor_text)
+
+    # Assert
+    assert symbol == canonical
+    assert symbol == parse_occ_symbol(vendor_text).occ_symbol
+
+
+def test_canonical_occ_symbol_when_text_is_not_a_symbol_raises_naming_it() -> None:
+    with pytest.raises(OccSymbolError, match=r"'SPXW2306C04300000'"):
+        canonical_occ_symbol("SPXW2306C04300000")
 
 
 def test_impossible_expiration_date_raises_naming_date_and_symbol() -> None:
