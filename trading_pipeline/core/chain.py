@@ -83,11 +83,31 @@ def _bad_values(chain: pd.DataFrame, column: str, bad: pd.Series, expected: str)
     ]
 
 
+def _is_naive_stamp(value: object) -> bool:
+    """Whether `value` reads as a timestamp without a time zone (an unparseable one is a bad date instead)."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return False
+    return stamp is not pd.NaT and stamp.tzinfo is None
+
+
+def _naive_stamps(values: pd.Series) -> np.ndarray:
+    """Mask of the values without a time zone: parsed as UTC they would silently shift by their offset."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return np.zeros(len(values), dtype=bool)
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.notna().to_numpy()
+    naive = [value for value in pd.unique(values) if _is_naive_stamp(value)]
+    return values.isin(naive).to_numpy()
+
+
 def normalize_chain(chain: pd.DataFrame) -> pd.DataFrame:
     """The chain with numeric fields as floats (numeric text accepted) and dates parsed, else an error.
 
-    ChainSchemaError names every bad row (up to MAX_LISTED per field, with totals). Crossed or stale
-    quotes are data-quality questions for the asset checks, not schema errors.
+    ChainSchemaError names every bad row (up to MAX_LISTED per field, with totals); a quote time without a
+    time zone is one (aware ones in any zone become UTC). Crossed or stale quotes are data-quality questions
+    for the asset checks, not schema errors.
     """
     missing = [c for c in QUOTE_COLUMNS if c not in chain.columns]
     if missing:
@@ -103,6 +123,8 @@ def normalize_chain(chain: pd.DataFrame) -> pd.DataFrame:
         parsed = pd.to_datetime(chain[column], errors="coerce", utc=utc, format="mixed")
         problems += _bad_values(chain, column, parsed.isna(), "a date")
         normalized[column] = parsed
+    naive = normalized["quote_time"].notna().to_numpy() & _naive_stamps(chain["quote_time"])
+    problems += _bad_values(chain, "quote_time", pd.Series(naive), "a timestamp with a time zone")
     problems += _bad_values(chain, "right", ~chain["right"].isin(_RIGHTS), " or ".join(_RIGHTS))
     if problems:
         raise ChainSchemaError("; ".join(problems))

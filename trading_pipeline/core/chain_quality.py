@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from trading_pipeline.core.chain import MAX_LISTED
+from trading_pipeline.core.chain import MAX_LISTED, ChainSchemaError
 
 NEAR_MONEY_PCT = 0.05
 #: Clock skew tolerated between a provider's quote stamps and the decision time.
@@ -32,8 +32,22 @@ def crossed_or_locked_quotes(chain: pd.DataFrame) -> pd.DataFrame:
 
 
 def quote_ages_seconds(chain: pd.DataFrame, now: datetime) -> pd.Series:
-    """Age of each quote at `now`, in seconds; negative for a quote stamped after `now`."""
-    return (pd.Timestamp(now) - pd.to_datetime(chain["quote_time"], utc=True)).dt.total_seconds()
+    """Age of each quote at `now`, in seconds; negative for a quote stamped after `now`.
+
+    Quote times must be timezone-aware (as normalize_chain leaves them): a naive stamp read as UTC would
+    shift every age by the provider's UTC offset, so it is refused, never assumed.
+    """
+    stamps = chain["quote_time"]
+    if not isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        first = [
+            f"{stamp!r} for {symbol!r}"
+            for symbol, stamp in chain[["occ_symbol", "quote_time"]].head(1).to_numpy()
+        ]
+        raise ChainSchemaError(
+            f"option chain field 'quote_time' must hold timezone-aware timestamps, got dtype {stamps.dtype} "
+            f"(first: {', '.join(first) or 'no rows'})"
+        )
+    return (pd.Timestamp(now) - stamps).dt.total_seconds()
 
 
 def max_quote_age_seconds(chain: pd.DataFrame, now: datetime) -> float:

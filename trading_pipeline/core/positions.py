@@ -14,6 +14,8 @@ from trading_pipeline.core.pnl import structure_pnl
 
 #: Average entry values keep 4 decimals, the precision the ledger stores money with.
 ENTRY_VALUE_QUANTUM = Decimal("0.0001")
+#: The greeks a PositionMark totals (in trader units), by field name.
+GREEKS = ("delta", "gamma", "vega", "theta")
 
 
 class PositionStatus(StrEnum):
@@ -72,7 +74,10 @@ class Position:
 
 @dataclass(frozen=True)
 class PositionMark:
-    """A position valued at a point in time (signed net value per unit) with its unrealized P&L."""
+    """A position valued at a point in time (signed net value per unit) with its unrealized P&L.
+
+    A greek is NaN (unknown) when a leg's implied vol could not be solved: never a guessed zero.
+    """
 
     position_id: str
     marked_at: datetime
@@ -82,6 +87,16 @@ class PositionMark:
     gamma: float
     vega: float
     theta: float
+
+
+@dataclass(frozen=True)
+class StaleMark:
+    """A position that could not be marked at a tick (a leg without a quote): its last good mark stands,
+    and no exit can be priced for it until a quote returns."""
+
+    position_id: str
+    marked_at: datetime
+    reason: str
 
 
 class FillMismatchError(ValueError):

@@ -2,45 +2,137 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from trading_pipeline.core.instruments import Right
+
+#: Deltas and spreads are compared after rounding, so float noise never decides a tie or a limit.
+_COMPARE_DECIMALS = 10
 
 
 class SelectionError(LookupError):
     """No expiration or strike in the chain satisfies the request."""
 
 
-def choose_expiration(chain: pd.DataFrame, dte_min: int, dte_max: int, dte_target: int) -> date:
-    """The listed expiration inside [dte_min, dte_max] days closest to dte_target (earlier on ties)."""
+def spread_pct(rows: pd.DataFrame) -> pd.Series:
+    """Bid-ask spread as a percentage of the mid, per row (rows need `bid`, `ask` and `mid`)."""
+    return (100 * (rows["ask"] - rows["bid"]) / rows["mid"]).round(_COMPARE_DECIMALS)
+
+
+@dataclass(frozen=True)
+class LiquidityFloor:
+    """The least a contract must offer to be traded: open interest, and a bid-ask spread as % of its mid."""
+
+    min_open_interest: float
+    max_spread_pct: float
+
+    def __str__(self) -> str:
+        return f"open interest >= {self.min_open_interest:g}, spread <= {self.max_spread_pct:g}% of mid"
+
+    def passes(self, rows: pd.DataFrame) -> pd.Series:
+        """Per row: a bid, enough open interest and a spread no wider than the limit."""
+        return (
+            (rows["bid"] > 0)
+            & (rows["open_interest"] >= self.min_open_interest)
+            & (spread_pct(rows) <= self.max_spread_pct)
+        )
+
+
+def _at_the_money(rows: pd.DataFrame) -> pd.DataFrame:
+    """The put and the call of the listed strike nearest spot (one row per right that is quoted there)."""
+    nearest = (rows["strike"] - rows["underlying_price"]).abs().to_numpy().argmin()
+    return rows[rows["strike"] == rows["strike"].iloc[nearest]].drop_duplicates("right")
+
+
+def _illiquid_at_the_money(rows: pd.DataFrame, liquidity: LiquidityFloor) -> str | None:
+    """Why one expiration's at-the-money put and call fail the floor, or None when both pass."""
+    atm = _at_the_money(rows)
+    failing = atm[~liquidity.passes(atm)]
+    missing = sorted(set("PC") - set(atm["right"]))
+    if failing.empty and not missing:
+        return None
+    shortfalls = [
+        f"{right} {strike:g} open interest {interest:g}, bid {bid:g}, spread {spread:.1f}% of mid"
+        for right, strike, interest, bid, spread in zip(
+            failing["right"],
+            failing["strike"],
+            failing["open_interest"],
+            failing["bid"],
+            spread_pct(failing),
+            strict=True,
+        )
+    ]
+    return "; ".join([*(f"{right} not quoted" for right in missing), *shortfalls])
+
+
+def choose_expiration(
+    chain: pd.DataFrame, dte_min: int, dte_max: int, dte_target: int, liquidity: LiquidityFloor
+) -> date:
+    """The expiration inside [dte_min, dte_max] days closest to dte_target (earlier on ties) among those
+    whose at-the-money put and call pass the liquidity floor.
+
+    Open interest builds after listing, and the money is where it builds first: an expiration thin even at
+    the money (a just-listed weekly) loses to a liquid one further from the target, such as the monthly.
+    """
     dtes = chain[["expiration", "dte"]].drop_duplicates().sort_values("expiration")
     window = dtes[(dtes["dte"] >= dte_min) & (dtes["dte"] <= dte_max)]
     if window.empty:
         listed = sorted(int(d) for d in dtes["dte"].unique())
         raise SelectionError(f"no expiration with DTE in [{dte_min}, {dte_max}]; listed DTEs: {listed}")
-    best = window.iloc[(window["dte"] - dte_target).abs().argsort(kind="stable").iloc[0]]
-    return pd.Timestamp(best["expiration"]).date()
+    ranked = window.iloc[(window["dte"] - dte_target).abs().argsort(kind="stable")]
+    refused = []
+    for expiration, dte in zip(ranked["expiration"], ranked["dte"], strict=True):
+        why = _illiquid_at_the_money(chain[chain["expiration"] == expiration], liquidity)
+        if why is None:
+            return pd.Timestamp(expiration).date()
+        refused.append(f"{pd.Timestamp(expiration).date().isoformat()} ({int(dte)} DTE): {why}")
+    raise SelectionError(
+        f"no expiration with DTE in [{dte_min}, {dte_max}] is liquid at the money ({liquidity}): "
+        + " | ".join(refused)
+    )
 
 
-def strike_by_delta(chain: pd.DataFrame, expiration: date, right: Right, target_delta: float) -> pd.Series:
-    """The quoted contract of one expiration whose |delta| is closest to target_delta.
+def strike_by_delta(
+    chain: pd.DataFrame,
+    expiration: date,
+    right: Right,
+    target_delta: float,
+    max_delta_error: float,
+    liquidity: LiquidityFloor,
+) -> pd.Series:
+    """The contract of one expiration whose |delta| is closest to target_delta, at most max_delta_error away.
 
-    Only contracts with a bid, a solved IV and a delta are eligible; ties go to the further OTM strike.
+    Only contracts with a bid, a solved IV and a delta that pass the liquidity floor are eligible; ties go to
+    the further OTM strike. A best match outside the tolerance is an error, never a "16-delta" 21-delta.
     """
-    rows = chain[
+    name = right.name.lower()
+    quoted = chain[
         (chain["expiration"] == pd.Timestamp(expiration))
         & (chain["right"] == right.value)
         & (chain["bid"] > 0)
         & chain["delta"].notna()
         & chain["iv"].notna()
     ]
+    if quoted.empty:
+        raise SelectionError(f"no quoted {name}s with a bid for {expiration.isoformat()}")
+    rows = quoted[liquidity.passes(quoted)]
     if rows.empty:
-        raise SelectionError(f"no quoted {right.name.lower()}s with a bid for {expiration.isoformat()}")
-    distance = (rows["delta"].abs() - target_delta).abs()
-    otm_first = rows["strike"] if right is Right.CALL else -rows["strike"]
-    order = pd.DataFrame({"distance": distance.round(10), "otm": -otm_first}).sort_values(
-        ["distance", "otm"], kind="stable"
-    )
-    return rows.loc[order.index[0]]
+        raise SelectionError(
+            f"none of the {len(quoted)} quoted {name}s for {expiration.isoformat()} passes the liquidity "
+            f"floor ({liquidity})"
+        )
+    distance = (rows["delta"].abs() - target_delta).abs().round(_COMPARE_DECIMALS).to_numpy()
+    further_otm = (rows["strike"] if right is Right.CALL else -rows["strike"]).to_numpy()
+    position = np.lexsort((-further_otm, distance))[0]
+    best = rows.iloc[position]
+    if distance[position] > round(max_delta_error, _COMPARE_DECIMALS):
+        raise SelectionError(
+            f"no liquid {name} for {expiration.isoformat()} within {max_delta_error:g} of target delta "
+            f"{target_delta:g}: the closest is {str(best['occ_symbol']).strip()} (strike {best['strike']:g}) "
+            f"at delta {best['delta']:.3f}, tolerance {max_delta_error:g}"
+        )
+    return best

@@ -90,6 +90,68 @@ def test_text_dates_are_parsed_and_quote_times_made_utc() -> None:
     assert str(normalized["quote_time"].dt.tz) == "UTC"
 
 
+def test_quote_times_in_mixed_zones_are_made_the_same_utc_instants() -> None:
+    # Arrange: one instant written in three zones, as aware timestamps and as ISO text with an offset.
+    chain = small_chain().astype({"quote_time": object})
+    instant = chain.at[0, "quote_time"]
+    chain["quote_time"] = [
+        instant.tz_convert("America/New_York"),
+        instant.tz_convert("Asia/Tokyo"),
+        instant.tz_convert("America/New_York").isoformat(),
+        instant.tz_convert("Europe/London").isoformat(),
+        instant,
+        instant.isoformat(),
+    ]
+
+    # Act
+    normalized = normalize_chain(chain)
+
+    # Assert
+    assert (normalized["quote_time"] == instant).all()
+    assert str(normalized["quote_time"].dt.tz) == "UTC"
+
+
+@pytest.mark.parametrize(
+    "naive",
+    [
+        "2025-03-14 10:30:00",
+        "2025-03-14T10:30",
+        pd.Timestamp("2025-03-14 10:30"),
+        datetime(2025, 3, 14, 10, 30),
+    ],
+    ids=["text", "iso-text", "timestamp", "datetime"],
+)
+def test_naive_quote_time_is_refused_naming_the_contract_and_the_value(naive: object) -> None:
+    # Arrange: a stamp without a zone was silently read as UTC (10:30 ET would have become 06:30 ET).
+    chain = small_chain().astype({"quote_time": object})
+    chain.at[3, "quote_time"] = naive
+    symbol = chain.at[3, "occ_symbol"]
+
+    # Act / Assert
+    expected = (
+        f"field 'quote_time' has 1 bad value (showing 1 of 1): {naive!r} for {symbol!r}; "
+        "expected a timestamp with a time zone"
+    )
+    with pytest.raises(ChainSchemaError, match=re.escape(expected)):
+        normalize_chain(chain)
+
+
+def test_a_naive_quote_time_column_is_refused_naming_every_contract_and_the_total() -> None:
+    # Arrange
+    chain = small_chain()
+    chain["quote_time"] = chain["quote_time"].dt.tz_localize(None)
+
+    # Act
+    with pytest.raises(ChainSchemaError) as raised:
+        normalize_chain(chain)
+
+    # Assert
+    message = str(raised.value)
+    assert f"field 'quote_time' has {len(chain)} bad values (showing {len(chain)} of {len(chain)})" in message
+    assert all(symbol in message for symbol in chain["occ_symbol"])
+    assert message.endswith("expected a timestamp with a time zone")
+
+
 def test_normalize_leaves_its_input_unchanged() -> None:
     # Arrange
     chain = small_chain().astype({"strike": object})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from trading_pipeline.core.chain import ENRICHED_COLUMNS, MAX_LISTED, QUOTE_COLUMNS
+from trading_pipeline.core.chain import ENRICHED_COLUMNS, MAX_LISTED, QUOTE_COLUMNS, ChainSchemaError
 from trading_pipeline.core.chain_quality import (
     QUOTE_CLOCK_SKEW_SECONDS,
     crossed_or_locked_quotes,
@@ -119,6 +120,21 @@ def test_future_quotes_are_rows_stamped_after_now_beyond_the_clock_skew() -> Non
 
     # Assert
     assert future["occ_symbol"].tolist() == [chain.at[1, "occ_symbol"]]
+
+
+def test_quote_ages_of_naive_quote_times_are_refused_not_read_as_utc() -> None:
+    # Arrange: 10:30 New York time without its zone; read as UTC it would look 4 hours old.
+    chain = quote_chain(dtes=(42,), strikes=(500,))
+    chain["quote_time"] = pd.Timestamp("2025-03-14 10:30")
+    symbol = chain.at[0, "occ_symbol"]
+
+    # Act / Assert
+    expected = (
+        "option chain field 'quote_time' must hold timezone-aware timestamps, got dtype datetime64[us] "
+        f"(first: Timestamp('2025-03-14 10:30:00') for {symbol!r})"
+    )
+    with pytest.raises(ChainSchemaError, match=re.escape(expected)):
+        future_quotes(chain, NOW)
 
 
 def test_stale_and_future_quotes_of_an_empty_chain_are_empty() -> None:

@@ -11,9 +11,11 @@ from pydantic import ValidationError
 
 from trading_pipeline.core.calendar import ET
 from trading_pipeline.core.candidates import StrategyOutcome, TradeCandidate
+from trading_pipeline.core.carry import Carry
+from trading_pipeline.core.chain import enrich_chain
 from trading_pipeline.core.instruments import Right, Side
 from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams, short_strangle_candidates
-from trading_pipeline_tests.core.chain_builders import NOW, SPOT, enriched_chain
+from trading_pipeline_tests.core.chain_builders import DIV, NOW, RATE, SPOT, enriched_chain, quote_chain
 
 LIMIT_FRACTION = Decimal("0.5")
 PARAMS = ShortStrangleParams()
@@ -93,7 +95,7 @@ def test_no_expiration_in_dte_window_skips_listing_the_dtes() -> None:
 
 def test_chain_of_another_underlying_only_skips_with_no_listed_dtes() -> None:
     # Arrange
-    chain = enriched_chain(underlying="QQQ")
+    chain = enrich_chain(quote_chain(underlying="QQQ"), NOW, {"QQQ": Carry(RATE, DIV, "test")})
 
     # Act
     outcome = run(chain)
@@ -191,6 +193,49 @@ def test_happy_path_greeks_are_those_of_a_short_strangle(chain: pd.DataFrame) ->
     assert candidate.vega < 0
 
 
+def test_no_strike_within_the_delta_tolerance_skips_naming_target_and_best() -> None:
+    # Arrange: strikes 25 apart, so the call nearest 16 delta is far from it.
+    chain = enriched_chain(strikes=range(400, 625, 25))
+
+    # Act
+    outcome = run(chain)
+
+    # Assert
+    assert outcome.candidates == ()
+    [reason] = outcome.skipped
+    assert reason.startswith("no liquid put for ") and "within 0.03 of target delta 0.16" in reason
+
+
+def test_a_thin_expiration_closest_to_target_loses_to_a_liquid_one(chain: pd.DataFrame) -> None:
+    # Arrange: the 42-DTE expiration (closest to 45) was just listed: open interest 20 everywhere.
+    thin_chain = chain.copy()
+    closest = thin_chain["dte"] == 42
+    thin_chain.loc[closest, "open_interest"] = 20.0
+
+    # Act
+    candidate = only_candidate(run(thin_chain))
+
+    # Assert
+    assert candidate.expiration == NOW.astimezone(ET).date() + timedelta(days=49)
+    assert candidate.details["dte"] == 49
+
+
+def test_sold_strikes_pass_the_liquidity_floor() -> None:
+    # Arrange: on a $1 grid, the 16-delta strikes lose their open interest; their neighbours keep it.
+    chain = enriched_chain(dtes=(42,), strikes=range(400, 601))
+    candidate = only_candidate(run(chain))
+    first_choice = [leg.contract.occ_symbol for leg in candidate.legs]
+    thin = chain.copy()
+    thin.loc[thin["occ_symbol"].isin(first_choice), "open_interest"] = 0.0
+
+    # Act
+    second = only_candidate(run(thin))
+
+    # Assert
+    assert [leg.contract.occ_symbol for leg in second.legs] != first_choice
+    assert all(leg_row(thin, second, i)["open_interest"] >= PARAMS.min_open_interest for i in (0, 1))
+
+
 def test_credit_below_minimum_skips_naming_credit_and_minimum(chain: pd.DataFrame) -> None:
     # Arrange
     params = ShortStrangleParams(min_credit=Decimal("50.00"))
@@ -224,12 +269,22 @@ def test_contracts_parameter_sets_candidate_quantity(chain: pd.DataFrame) -> Non
         ({"exit_dte": 40}, "exit_dte"),
         ({"target_delta": 0.6}, "target_delta"),
         ({"contracts": 0}, "contracts"),
+        ({"max_delta_error": 0.0}, "max_delta_error"),
+        ({"max_delta_error": 0.16}, "max_delta_error"),
+        ({"min_open_interest": -1}, "min_open_interest"),
+        ({"max_spread_pct": 0.0}, "max_spread_pct"),
+        ({"max_spread_pct": 101.0}, "max_spread_pct"),
         ({"unknown_knob": 1}, "unknown_knob"),
     ],
 )
 def test_invalid_params_are_rejected_naming_the_field(overrides: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         ShortStrangleParams(**overrides)  # type: ignore[arg-type]
+
+
+def test_max_delta_error_not_below_target_delta_is_refused_naming_both_values() -> None:
+    with pytest.raises(ValidationError, match=r"max_delta_error \(0.2\) must be below target_delta \(0.16\)"):
+        ShortStrangleParams(max_delta_error=0.2)
 
 
 def test_exit_dte_error_names_both_values() -> None:

@@ -12,10 +12,12 @@ import pytest
 from trading_pipeline.defs.market_data.checks import (
     chain_complete_around_spot,
     chain_iv_solvable,
+    chain_quotes_fresh,
     chain_quotes_not_crossed,
 )
+from trading_pipeline.defs.partitions import DECISION_TIME_TAG, session_partitions
 from trading_pipeline.defs.resources import TradingConfigResource
-from trading_pipeline_tests.core.chain_builders import enriched_chain
+from trading_pipeline_tests.core.chain_builders import NOW, enriched_chain
 from trading_pipeline_tests.pipeline_harness import write_test_config
 
 CONFIG = TradingConfigResource()
@@ -126,3 +128,49 @@ def test_an_empty_chain_fails_the_not_crossed_check_saying_it_is_empty() -> None
     # Assert
     assert not result.passed
     assert "empty" in result.metadata["reason"].value
+
+
+def _freshness(chain: pd.DataFrame) -> dg.AssetCheckEvaluation:
+    """Evaluate chain_quotes_fresh on `chain` in a run of NOW's session whose decision time is NOW."""
+
+    @dg.asset(name="option_chains", partitions_def=session_partitions)
+    def stub_chain() -> pd.DataFrame:
+        return chain
+
+    result = dg.materialize(
+        [stub_chain, chain_quotes_fresh],
+        partition_key=NOW.date().isoformat(),
+        tags={DECISION_TIME_TAG: NOW.isoformat()},
+        resources={"trading_config": CONFIG},
+        raise_on_error=False,
+    )
+    [evaluation] = result.get_asset_check_evaluations()
+    return evaluation
+
+
+def test_freshness_check_fails_on_a_quote_stamped_after_the_decision_time_and_names_it() -> None:
+    # Arrange: one quote stamped 5 s after the decision time (beyond the 1 s of tolerated clock skew)
+    chain = _chain()
+    chain.loc[3, "quote_time"] = pd.Timestamp(NOW) + pd.Timedelta(seconds=5)
+
+    # Act
+    evaluation = _freshness(chain)
+
+    # Assert
+    assert not evaluation.passed
+    assert evaluation.metadata["future_quotes"].value == 1
+    [shown] = evaluation.metadata["future_stamped"].value["shown"]
+    assert shown["occ_symbol"] == chain.at[3, "occ_symbol"]
+
+
+def test_freshness_check_passes_quotes_within_the_clock_skew_of_the_decision_time() -> None:
+    # Arrange
+    chain = _chain()
+    chain.loc[3, "quote_time"] = pd.Timestamp(NOW) + pd.Timedelta(seconds=1)
+
+    # Act
+    evaluation = _freshness(chain)
+
+    # Assert
+    assert evaluation.passed
+    assert evaluation.metadata["future_quotes"].value == 0

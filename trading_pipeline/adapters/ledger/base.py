@@ -10,7 +10,7 @@ import pandas as pd
 
 from trading_pipeline.core.decisions import Decision
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
-from trading_pipeline.core.positions import Fill, Position, PositionMark
+from trading_pipeline.core.positions import Fill, Position, PositionMark, StaleMark
 from trading_pipeline.core.reconciliation import ReconciliationBreak
 
 
@@ -88,6 +88,14 @@ class Ledger(Protocol):
 
     def latest_marks(self, as_of: datetime | None = None) -> list[PositionMark]:
         """The most recent mark (up to `as_of`) of every position open at that time."""
+        ...
+
+    def record_stale_marks(self, session: date, stale: list[StaleMark]) -> list[StaleMark]:
+        """Record positions a tick could not mark (once per position and tick); returns the new ones."""
+        ...
+
+    def stale_marks(self, marked_at: datetime | None = None) -> list[StaleMark]:
+        """Recorded stale marks (of one tick time, if given)."""
         ...
 
     def record_breaks(self, found_at: datetime, breaks: list[ReconciliationBreak]) -> None:

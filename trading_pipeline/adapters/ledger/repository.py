@@ -28,6 +28,7 @@ from trading_pipeline.core.positions import (
     Position,
     PositionMark,
     PositionStatus,
+    StaleMark,
     apply_fill,
     position_id_of,
     positions_from_fills,
@@ -355,20 +356,7 @@ class SqlLedger:
         """Upsert marks of a session's tick (one per position and mark time; a rerun rewrites its own)."""
         if not marks:
             return
-        values = [
-            {
-                "session": session,
-                "position_id": mark.position_id,
-                "marked_at": mark.marked_at,
-                "mark_value": mark.mark_value,
-                "unrealized_pnl": mark.unrealized_pnl,
-                "delta": mark.delta,
-                "gamma": mark.gamma,
-                "vega": mark.vega,
-                "theta": mark.theta,
-            }
-            for mark in marks
-        ]
+        values = [rows.mark_row(session, mark) for mark in marks]
         with self._write() as conn:
             stmt = _insert(conn, schema.position_marks).values(values)
             refreshed = ("session", "mark_value", "unrealized_pnl", "delta", "gamma", "vega", "theta")
@@ -389,6 +377,27 @@ class SqlLedger:
             latest = {row["position_id"]: rows.mark_from_row(row) for row in conn.execute(query).mappings()}
         open_ids = {p.position_id for p in self.positions(open_only=True, as_of=as_of)}
         return [mark for position_id, mark in sorted(latest.items()) if position_id in open_ids]
+
+    def record_stale_marks(self, session: date, stale: list[StaleMark]) -> list[StaleMark]:
+        """Record positions that could not be marked at a tick; returns those not recorded before (a rerun
+        of the tick records nothing new, so it warns nobody twice)."""
+        if not stale:
+            return []
+        table = schema.stale_marks
+        with self._write() as conn:
+            stmt = _insert(conn, table).values([rows.stale_mark_row(session, mark) for mark in stale])
+            stmt = stmt.on_conflict_do_nothing(index_elements=["position_id", "marked_at"])
+            new = {row.position_id for row in conn.execute(stmt.returning(table.c.position_id))}
+        return [mark for mark in stale if mark.position_id in new]
+
+    def stale_marks(self, marked_at: datetime | None = None) -> list[StaleMark]:
+        """Recorded stale marks (of one tick time, if given), oldest first."""
+        table = schema.stale_marks
+        query = select(table).order_by(table.c.marked_at, table.c.position_id)
+        if marked_at is not None:
+            query = query.where(table.c.marked_at == marked_at)
+        with self._read() as conn:
+            return [rows.stale_mark_from_row(row) for row in conn.execute(query).mappings()]
 
     # reconciliation
 

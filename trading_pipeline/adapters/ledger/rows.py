@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from trading_pipeline.core.decisions import Decision, DecisionKind
 from trading_pipeline.core.instruments import legs_from_json, legs_to_json
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect
-from trading_pipeline.core.positions import Fill, Position, PositionMark, PositionStatus
+from trading_pipeline.core.positions import GREEKS, Fill, Position, PositionMark, PositionStatus, StaleMark
 
 Row = Mapping[str, Any]
 
@@ -46,18 +48,42 @@ def decision_from_row(row: Row) -> Decision:
     )
 
 
+def mark_row(session: date, mark: PositionMark) -> dict[str, Any]:
+    """Column values of a mark; an unknown (NaN) greek is stored as NULL, the same on every backend."""
+    return {
+        "session": session,
+        "position_id": mark.position_id,
+        "marked_at": mark.marked_at,
+        "mark_value": mark.mark_value,
+        "unrealized_pnl": mark.unrealized_pnl,
+        **{greek: None if math.isnan(value := getattr(mark, greek)) else value for greek in GREEKS},
+    }
+
+
 def mark_from_row(row: Row) -> PositionMark:
-    """A recorded position mark."""
+    """A recorded position mark; a NULL greek reads back as NaN (unknown)."""
     return PositionMark(
         position_id=row["position_id"],
         marked_at=row["marked_at"],
         mark_value=row["mark_value"],
         unrealized_pnl=row["unrealized_pnl"],
-        delta=row["delta"],
-        gamma=row["gamma"],
-        vega=row["vega"],
-        theta=row["theta"],
+        **{greek: math.nan if row[greek] is None else row[greek] for greek in GREEKS},
     )
+
+
+def stale_mark_row(session: date, stale: StaleMark) -> dict[str, Any]:
+    """Column values of a stale mark."""
+    return {
+        "session": session,
+        "position_id": stale.position_id,
+        "marked_at": stale.marked_at,
+        "reason": stale.reason,
+    }
+
+
+def stale_mark_from_row(row: Row) -> StaleMark:
+    """A recorded stale mark."""
+    return StaleMark(position_id=row["position_id"], marked_at=row["marked_at"], reason=row["reason"])
 
 
 def intent_row(intent: OrderIntent) -> dict[str, Any]:

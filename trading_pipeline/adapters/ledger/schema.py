@@ -209,11 +209,24 @@ position_marks = Table(
     Column("marked_at", UtcDateTime, nullable=False),
     Column("mark_value", Money, nullable=False),
     Column("unrealized_pnl", Money, nullable=False),
-    Column("delta", Float, nullable=False),
-    Column("gamma", Float, nullable=False),
-    Column("vega", Float, nullable=False),
-    Column("theta", Float, nullable=False),
+    # NULL: unknown (a leg's implied vol could not be solved), never a guessed zero.
+    Column("delta", Float, nullable=True),
+    Column("gamma", Float, nullable=True),
+    Column("vega", Float, nullable=True),
+    Column("theta", Float, nullable=True),
     # One mark per position and tick time: marks are history, read "as of" a decision time.
+    UniqueConstraint("position_id", "marked_at"),
+)
+
+#: Ticks at which a position could not be marked (a leg without a quote); its last good mark stands.
+stale_marks = Table(
+    "stale_marks",
+    metadata,
+    _id_column(),
+    Column("session", Date, nullable=False),
+    Column("position_id", String(64), ForeignKey("positions.position_id"), nullable=False, index=True),
+    Column("marked_at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
     UniqueConstraint("position_id", "marked_at"),
 )
 

@@ -13,7 +13,7 @@ from trading_pipeline.core.fills import LegQuote, structure_price
 from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side, contract_multiplier
 from trading_pipeline.core.margin import short_strangle_requirement
 from trading_pipeline.core.regime import SHORT_STRANGLE
-from trading_pipeline.core.selection import SelectionError, choose_expiration, strike_by_delta
+from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, strike_by_delta
 
 STRATEGY = SHORT_STRANGLE
 
@@ -26,6 +26,11 @@ class ShortStrangleParams(BaseModel):
     enabled: bool = True
     underlying: str = "SPY"
     target_delta: float = Field(0.16, gt=0.0, lt=0.5)
+    #: The sold strikes' |delta| may miss target_delta by at most this much (else no trade).
+    max_delta_error: float = Field(0.03, gt=0.0, lt=0.5)
+    #: Liquidity floor of the sold strikes and of the chosen expiration at the money.
+    min_open_interest: int = Field(100, ge=0)
+    max_spread_pct: float = Field(10.0, gt=0.0, le=100.0)
     dte_min: int = Field(40, ge=1, le=365)
     dte_max: int = Field(50, ge=1, le=365)
     dte_target: int = Field(45, ge=1, le=365)
@@ -45,7 +50,16 @@ class ShortStrangleParams(BaseModel):
             )
         if self.exit_dte >= self.dte_min:
             raise ValueError(f"exit_dte ({self.exit_dte}) must be below dte_min ({self.dte_min})")
+        if self.max_delta_error >= self.target_delta:
+            raise ValueError(
+                f"max_delta_error ({self.max_delta_error}) must be below target_delta ({self.target_delta})"
+            )
         return self
+
+    @property
+    def liquidity(self) -> LiquidityFloor:
+        """The liquidity floor every sold contract, and the chosen expiration at the money, must pass."""
+        return LiquidityFloor(self.min_open_interest, self.max_spread_pct)
 
 
 def _contract(row: pd.Series, underlying: str) -> OptionContract:
@@ -78,9 +92,15 @@ def short_strangle_candidates(
 
     rows = chain[chain["underlying"] == params.underlying]
     try:
-        expiration = choose_expiration(rows, params.dte_min, params.dte_max, params.dte_target)
-        put = strike_by_delta(rows, expiration, Right.PUT, params.target_delta)
-        call = strike_by_delta(rows, expiration, Right.CALL, params.target_delta)
+        expiration = choose_expiration(
+            rows, params.dte_min, params.dte_max, params.dte_target, params.liquidity
+        )
+        put, call = (
+            strike_by_delta(
+                rows, expiration, right, params.target_delta, params.max_delta_error, params.liquidity
+            )
+            for right in (Right.PUT, Right.CALL)
+        )
         legs = (
             Leg(_contract(put, params.underlying), Side.SELL),
             Leg(_contract(call, params.underlying), Side.SELL),

@@ -9,14 +9,15 @@ import pandas as pd
 
 from trading_pipeline.adapters.brokers.submission import SubmissionResult
 from trading_pipeline.adapters.ledger.base import Ledger
+from trading_pipeline.adapters.notify.base import Notifier, Severity
 from trading_pipeline.core.account import account_pnl
-from trading_pipeline.core.chain import MissingLegError, leg_quotes, leg_rows
+from trading_pipeline.core.chain import leg_quotes, leg_rows
 from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
 from trading_pipeline.core.exits import ExitRules, exit_reason
 from trading_pipeline.core.fills import structure_price
+from trading_pipeline.core.marking import BookMarks, book_greeks, mark_book
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect, make_client_order_id
-from trading_pipeline.core.pnl import structure_pnl
-from trading_pipeline.core.positions import Position, PositionMark
+from trading_pipeline.core.positions import GREEKS, Position, PositionMark, StaleMark
 from trading_pipeline.defs.execution.assets import (
     action_counts,
     notify_submissions,
@@ -34,7 +35,8 @@ from trading_pipeline.defs.resources import (
 )
 from trading_pipeline.settings import PipelineConfig
 
-GREEKS = ("delta", "gamma", "vega", "theta")
+#: What a stale position misses this tick, said in metadata and in the warning.
+NO_EXIT_WHEN_STALE = "no exit decision this tick: no quote to price the position with"
 
 
 @dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="ledger")
@@ -55,30 +57,6 @@ def positions(
     return open_positions
 
 
-def _leg_rows(position: Position, chain: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    """Chain rows of the position's legs, in leg order; a missing leg is an error naming it."""
-    try:
-        return leg_rows(chain, position.legs)
-    except MissingLegError as exc:
-        raise MissingLegError(f"position {position.position_id}: {exc} at {now.isoformat()}") from None
-
-
-def mark_position(position: Position, rows: pd.DataFrame, now: datetime) -> PositionMark:
-    """Value a position at mid and total its greeks (per-share greeks x signed contracts x multiplier)."""
-    mark_value = structure_price(position.legs, leg_quotes(rows), Decimal(0))
-    size = [leg.signed_ratio * position.quantity * position.multiplier for leg in position.legs]
-    totals = {g: float(sum(s * float(v) for s, v in zip(size, rows[g], strict=True))) for g in GREEKS}
-    return PositionMark(
-        position_id=position.position_id,
-        marked_at=now,
-        mark_value=mark_value,
-        unrealized_pnl=structure_pnl(
-            position.entry_value, mark_value, position.quantity, position.multiplier
-        ),
-        **totals,
-    )
-
-
 def marks_table(marks: list[PositionMark]) -> pd.DataFrame:
     return pd.DataFrame(
         [
@@ -94,26 +72,69 @@ def marks_table(marks: list[PositionMark]) -> pd.DataFrame:
     )
 
 
+def stale_table(
+    stale: tuple[StaleMark, ...], positions: list[Position], last_good: list[PositionMark]
+) -> pd.DataFrame:
+    """Stale positions with why, and the last good mark that stands for them (empty when never marked)."""
+    by_id = {p.position_id: p for p in positions}
+    last = {m.position_id: m for m in last_good}
+    return pd.DataFrame(
+        [
+            {
+                "position_id": s.position_id,
+                "strategy": by_id[s.position_id].strategy,
+                "reason": s.reason,
+                "last_marked_at": last[s.position_id].marked_at.isoformat() if s.position_id in last else "",
+                "last_mark_value": float(last[s.position_id].mark_value) if s.position_id in last else None,
+            }
+            for s in stale
+        ],
+        columns=["position_id", "strategy", "reason", "last_marked_at", "last_mark_value"],
+    )
+
+
+def warn_stale(notifier: Notifier, stale: list[StaleMark], now: datetime) -> None:
+    """One warning per tick naming every newly stale position: nothing prices or exits them now."""
+    if not stale:
+        return
+    notifier.notify(
+        f"{len(stale)} position(s) stale at {now.isoformat()}",
+        "; ".join(f"{s.position_id}: {s.reason}" for s in stale) + f" ({NO_EXIT_WHEN_STALE})",
+        Severity.WARNING,
+    )
+
+
 @dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="pandas")
 def position_marks(
     context: dg.AssetExecutionContext,
     positions: list[Position],
     option_chains: pd.DataFrame,
     ledger: LedgerResource,
+    notifier: NotifierResource,
     trading_config: TradingConfigResource,
-) -> list[PositionMark]:
-    """Mark every open position at mid from the session's chain and record the marks."""
+) -> BookMarks:
+    """Mark every open position at mid from the session's chain and record the marks.
+
+    A position with a leg the chain does not quote is stale: its last good mark stands, the tick is
+    recorded as stale with the reason, and the other positions are marked (and exited) as usual.
+    """
     now = decision_time_of(context, trading_config.load())
-    marks = [mark_position(p, _leg_rows(p, option_chains, now), now) for p in positions]
-    ledger.ledger().record_marks(session_of_partition(context), marks)
+    book = mark_book(positions, option_chains, now)
+    store, session = ledger.ledger(), session_of_partition(context)
+    store.record_marks(session, list(book.marks))
+    warn_stale(notifier.notifier(), store.record_stale_marks(session, list(book.stale)), now)
+    last_good = store.latest_marks(as_of=now) if book.stale else []
     context.add_output_metadata(
         {
-            "positions": len(marks),
-            "unrealized_pnl": float(sum((m.unrealized_pnl for m in marks), Decimal(0))),
-            "marks": table_preview(marks_table(marks)),
+            "positions": len(positions),
+            "marked_positions": len(book.marks),
+            "stale_positions": len(book.stale),
+            "unrealized_pnl": float(sum((m.unrealized_pnl for m in book.marks), Decimal(0))),
+            "marks": table_preview(marks_table(list(book.marks))),
+            "stale": table_preview(stale_table(book.stale, positions, last_good)),
         }
     )
-    return marks
+    return book
 
 
 def exit_rules(config: PipelineConfig, strategy: str) -> ExitRules:
@@ -213,7 +234,7 @@ def record_exit(ledger: Ledger, plan: ExitPlan, position: Position, now: datetim
 def exit_orders(
     context: dg.AssetExecutionContext,
     positions: list[Position],
-    position_marks: list[PositionMark],
+    position_marks: BookMarks,
     option_chains: pd.DataFrame,
     ledger: LedgerResource,
     broker: BrokerResource,
@@ -224,15 +245,19 @@ def exit_orders(
     """Close positions whose profit target, loss stop or DTE exit fires, at most once per decision.
 
     Only a position still exactly as it was at the decision time is closed: a rerun of an old session
-    never exits a position that a later tick already closed or reduced.
+    never exits a position that a later tick already closed or reduced. A stale position (a leg without
+    a quote) gets no exit decision this tick; the metadata names it.
     """
     config = trading_config.load()
     session, now = session_of_partition(context), decision_time_of(context, config)
     store, client = ledger.ledger(), broker.broker()
-    marks = {m.position_id: m for m in position_marks}
+    marks = {m.position_id: m for m in position_marks.marks}
+    stale = {s.position_id: f"{s.reason}; {NO_EXIT_WHEN_STALE}" for s in position_marks.stale}
     plans, skipped = [], {}
     for position in positions:
-        rows = _leg_rows(position, option_chains, now)
+        if position.position_id in stale:
+            continue
+        rows = leg_rows(option_chains, position.legs)
         plan = plan_exit(position, marks[position.position_id], rows, config, session, now)
         if plan is None:
             continue
@@ -251,6 +276,8 @@ def exit_orders(
             "exits": len(results),
             **action_counts(results),
             "not_exited": dg.MetadataValue.json(skipped),
+            "stale_positions": len(stale),
+            "stale": dg.MetadataValue.json(stale),
             "reasons": dg.MetadataValue.json(reasons),
             "orders": table_preview(submissions_table(results)),
         }
@@ -259,10 +286,17 @@ def exit_orders(
 
 
 @dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="pandas")
-def portfolio_risk(context: dg.AssetExecutionContext, position_marks: list[PositionMark]) -> dict[str, float]:
-    """Portfolio greeks in dollars per unit move (delta and gamma in shares), summed over positions."""
-    totals = {g: float(sum(getattr(m, g) for m in position_marks)) for g in GREEKS}
-    context.add_output_metadata({f"portfolio_{g}": v for g, v in totals.items()})
+def portfolio_risk(context: dg.AssetExecutionContext, position_marks: BookMarks) -> dict[str, float]:
+    """Portfolio greeks in dollars per unit move (delta and gamma in shares), summed over the positions
+    marked this tick; unknown greeks are left out and counted, stale positions are counted."""
+    totals, unknown = book_greeks(position_marks.marks)
+    context.add_output_metadata(
+        {
+            **{f"portfolio_{g}": v for g, v in totals.items()},
+            "positions_with_unknown_greeks": unknown,
+            "stale_positions_not_in_greeks": len(position_marks.stale),
+        }
+    )
     return totals
 
 

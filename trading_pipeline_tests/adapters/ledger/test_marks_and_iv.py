@@ -1,13 +1,15 @@
-"""Position marks and implied-vol observations are upserted: one row per key, latest values win."""
+"""Position marks and implied-vol observations are upserted: one row per key, latest values win; unknown
+greeks stay unknown; stale marks are recorded once per position and tick beside the last good mark."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 from trading_pipeline.adapters.ledger.repository import SqlLedger
-from trading_pipeline.core.positions import PositionMark
+from trading_pipeline.core.positions import PositionMark, StaleMark
 from trading_pipeline_tests.adapters.ledger.builders import FILL_TIME, SESSION, fill_of, opening_intent
 
 
@@ -49,6 +51,61 @@ def test_marks_of_later_ticks_are_kept_as_history_and_read_as_of_a_time(ledger: 
         Decimal("-1.40")
     ]
     assert [m.mark_value for m in ledger.latest_marks()] == [Decimal("-1.40")]
+
+
+def _opened(ledger: SqlLedger) -> str:
+    intent = opening_intent()
+    ledger.record_intent(intent)
+    ledger.record_fill(fill_of(intent, "F-1", quantity=2, net_value="-2.40"))
+    return intent.client_order_id
+
+
+def test_a_mark_with_unknown_greeks_is_recorded_and_reads_back_nan_not_zero(ledger: SqlLedger) -> None:
+    # Arrange: a leg's IV could not be solved, so delta and vega are unknown; the mid still values it.
+    position_id = _opened(ledger)
+    mark = replace(_mark(position_id, "-1.80", "120.00", math.nan), vega=math.nan)
+
+    # Act
+    ledger.record_marks(SESSION, [mark])
+
+    # Assert
+    [stored] = ledger.latest_marks()
+    assert (stored.mark_value, stored.gamma, stored.theta) == (Decimal("-1.80"), -0.01, 0.21)
+    assert math.isnan(stored.delta) and math.isnan(stored.vega)
+    assert ledger.snapshot()["position_marks"][["delta", "vega"]].isna().all(axis=None)
+
+
+def test_a_stale_tick_keeps_the_last_good_mark_and_records_why(ledger: SqlLedger) -> None:
+    # Arrange: marked at FILL_TIME; an hour later a leg has no quote.
+    position_id = _opened(ledger)
+    ledger.record_marks(SESSION, [_mark(position_id, "-1.80", "120.00", 0.05)])
+    later = FILL_TIME + timedelta(hours=1)
+    stale = StaleMark(position_id, later, "no quote for SPY   250417C00600500")
+
+    # Act
+    new = ledger.record_stale_marks(SESSION, [stale])
+
+    # Assert
+    assert new == [stale]
+    assert ledger.stale_marks(marked_at=later) == [stale]
+    assert ledger.stale_marks(marked_at=FILL_TIME) == []
+    assert [(m.marked_at, m.mark_value) for m in ledger.latest_marks(as_of=later)] == [
+        (FILL_TIME, Decimal("-1.80"))
+    ]
+
+
+def test_recording_the_same_stale_tick_again_records_nothing_new(ledger: SqlLedger) -> None:
+    # Arrange
+    position_id = _opened(ledger)
+    stale = StaleMark(position_id, FILL_TIME, "no quote for SPY   250417C00600500")
+    ledger.record_stale_marks(SESSION, [stale])
+
+    # Act
+    again = ledger.record_stale_marks(SESSION, [stale])
+
+    # Assert
+    assert again == []
+    assert ledger.stale_marks() == [stale]
 
 
 def test_record_iv_observations_upserts_per_session(ledger: SqlLedger) -> None:

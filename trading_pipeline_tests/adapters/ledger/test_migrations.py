@@ -235,3 +235,44 @@ def test_upgrade_to_0003_and_back_keeps_intents_fills_and_positions(ledger_url: 
     finally:
         engine.dispose()
     assert {"claimed_by", "claimed_at"}.isdisjoint(columns)
+
+
+def _position_mark_row(url: str) -> dict[str, object]:
+    engine = create_ledger_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT * FROM position_marks")).mappings().one())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_to_0004_allows_unknown_greeks_and_back_keeps_the_mark_with_zero_greeks(
+    ledger_url: str,
+) -> None:
+    # Arrange: a ledger at 0003 holding a position and its mark
+    _ledger_at_0001_with_money(ledger_url)
+    _migrate(ledger_url, "upgrade", "0003")
+    _migrate(ledger_url, "upgrade", "0004")
+    engine = create_ledger_engine(ledger_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE position_marks SET delta = NULL, vega = NULL"))
+            conn.execute(
+                text(
+                    "INSERT INTO stale_marks (session, position_id, marked_at, reason) "
+                    "VALUES ('2025-03-14', 'C-1', :at, 'no quote for a leg')"
+                ),
+                {"at": _AT},
+            )
+    finally:
+        engine.dispose()
+    expected_money = _money(ledger_url, typed=True)
+
+    # Act
+    _migrate(ledger_url, "downgrade", "0003")
+
+    # Assert: the mark and its money survive; the greeks 0004 left unknown become 0; stale marks are gone
+    row = _position_mark_row(ledger_url)
+    assert (row["delta"], row["vega"], row["gamma"], row["theta"]) == (0.0, 0.0, 0.0, 0.0)
+    assert _money(ledger_url, typed=True) == expected_money
+    assert "stale_marks" not in _tables(ledger_url)
