@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from trading_pipeline.core.calendar import sessions_between
 from trading_pipeline.settings import (
     ConfigError,
     EnvSettings,
@@ -31,6 +32,7 @@ from trading_pipeline.settings import (
 )
 
 DEFAULT_END = date(2025, 12, 31)
+DEFAULT_SESSIONS = 20
 DEFAULT_LANE_TIMEOUT_SECONDS = 600.0
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Exit code of a start-up error (and of a run that could not get the execution lane).
@@ -61,7 +63,15 @@ def _parse(argv: list[str]) -> tuple[str, RunArgs]:
     parser = argparse.ArgumentParser(prog="trading-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the trading session job over recent sessions")
-    run.add_argument("--sessions", type=int, default=20, help="number of NYSE sessions (default 20)")
+    run.add_argument(
+        "--sessions", type=int, default=None, help=f"number of NYSE sessions (default {DEFAULT_SESSIONS})"
+    )
+    run.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=None,
+        help="first session to run, YYYY-MM-DD (instead of --sessions): every session from --start to --end",
+    )
     run.add_argument(
         "--end",
         type=date.fromisoformat,
@@ -87,9 +97,17 @@ def _parse(argv: list[str]) -> tuple[str, RunArgs]:
         if args.older_than_days < 1:
             parser.error(f"--older-than-days must be >= 1, got {args.older_than_days}")
         return args.command, RunArgs(0, DEFAULT_END, DEFAULT_LANE_TIMEOUT_SECONDS, args.older_than_days)
-    if args.sessions < 1:
-        parser.error(f"--sessions must be >= 1, got {args.sessions}")
-    return args.command, RunArgs(args.sessions, args.end, args.lane_timeout)
+    if args.start is not None:
+        if args.sessions is not None:
+            parser.error("give --start or --sessions, not both")
+        sessions = len(sessions_between(args.start, args.end))
+        if sessions < 1:
+            parser.error(f"no NYSE session from --start {args.start} to --end {args.end}")
+        return args.command, RunArgs(sessions, args.end, args.lane_timeout)
+    sessions = DEFAULT_SESSIONS if args.sessions is None else args.sessions
+    if sessions < 1:
+        parser.error(f"--sessions must be >= 1, got {sessions}")
+    return args.command, RunArgs(sessions, args.end, args.lane_timeout)
 
 
 def quiet_library_warnings() -> None:

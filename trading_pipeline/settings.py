@@ -32,6 +32,8 @@ LIVE_ACKNOWLEDGEMENT = "I understand live trading sends real orders"
 ENV_PREFIX = "TRADING_"
 #: TRADING_* variables read outside EnvSettings (defs/analytics/assets.py finds the dbt project with it).
 OTHER_ENVIRONMENT_VARIABLES = frozenset({"TRADING_DBT_PROJECT_DIR"})
+#: The real market history replay reads in place: ../shared/data/market beside the project folder.
+DEFAULT_MARKET_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "market"
 
 
 class ConfigError(ValueError):
@@ -57,6 +59,7 @@ class EnvSettings(BaseSettings):
     snapshot_dir: Path | None = None
     analytics_db: Path | None = None
     live_acknowledgement: str = ""
+    market_data_dir: Path = DEFAULT_MARKET_DATA_DIR
 
     @property
     def resolved_ledger_url(self) -> str:
@@ -104,19 +107,6 @@ class AccountConfig(_Frozen):
     starting_equity: Decimal = Field(Decimal("100000"), gt=0)
 
 
-class PricingConfig(_Frozen):
-    risk_free_rate: float = Field(0.04, ge=-0.05, le=0.25)
-    dividend_yields: dict[str, float] = Field(default_factory=dict)
-
-    @field_validator("dividend_yields")
-    @classmethod
-    def _yields_in_range(cls, value: dict[str, float]) -> dict[str, float]:
-        for symbol, q in value.items():
-            if not 0.0 <= q < 0.2:
-                raise ValueError(f"dividend yield of {symbol} must be within [0, 0.2), got {q}")
-        return value
-
-
 class SessionsConfig(_Frozen):
     decision_times_et: tuple[time, ...] = Field((time(10, 0),), min_length=1)
 
@@ -151,7 +141,20 @@ class ExecutionConfig(_Frozen):
 
 
 class SimulationConfig(_Frozen):
+    """The simulated world: its seed and the carry its options are priced with (sim only; replay and live
+    markets have their own carry)."""
+
     seed: int = Field(7, ge=0, le=2**31 - 1)
+    risk_free_rate: float = Field(0.04, ge=-0.05, le=0.25)
+    dividend_yields: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("dividend_yields")
+    @classmethod
+    def _yields_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for symbol, q in value.items():
+            if not 0.0 <= q < 0.2:
+                raise ValueError(f"dividend yield of {symbol} must be within [0, 0.2), got {q}")
+        return value
 
 
 class PipelineConfig(_Frozen):
@@ -159,7 +162,6 @@ class PipelineConfig(_Frozen):
 
     universe: UniverseConfig = UniverseConfig()
     account: AccountConfig = AccountConfig()
-    pricing: PricingConfig = PricingConfig()
     sessions: SessionsConfig = SessionsConfig()
     volatility: VolatilityConfig = VolatilityConfig()
     regime: RegimeParams = RegimeParams()
@@ -313,17 +315,23 @@ def check_ledger(settings: EnvSettings) -> None:
 def check_environment(settings: EnvSettings) -> None:
     """Refuse environments that cannot run safely: live needs the exact acknowledgement phrase.
 
-    Only the embedded `sim` environment has adapters today; the others are refused with the reason.
+    `sim` and `replay` have adapters today (replay needs its market-data folder); paper and live are
+    refused with the reason.
     """
     if settings.env is TradingEnv.LIVE and settings.live_acknowledgement != LIVE_ACKNOWLEDGEMENT:
         raise ConfigError(
             "TRADING_ENV=live refused: set TRADING_LIVE_ACKNOWLEDGEMENT to exactly "
             f"{LIVE_ACKNOWLEDGEMENT!r} to allow real orders"
         )
-    if settings.env is not TradingEnv.SIM:
+    if settings.env is TradingEnv.REPLAY and not settings.market_data_dir.is_dir():
+        raise ConfigError(
+            f"TRADING_ENV=replay refused: the market-data folder {settings.market_data_dir} does not exist; "
+            "set TRADING_MARKET_DATA_DIR to the folder holding daily/, cboe/, rates/, dividends/ and chains/"
+        )
+    if settings.env not in (TradingEnv.SIM, TradingEnv.REPLAY):
         raise ConfigError(
             f"TRADING_ENV={settings.env.value} refused: its market-data and broker adapters are not "
-            "installed yet (only 'sim' runs in this version)"
+            "installed yet (only 'sim' and 'replay' run in this version)"
         )
 
 

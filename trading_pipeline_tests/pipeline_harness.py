@@ -25,6 +25,7 @@ from trading_pipeline.defs.partitions import DECISION_TIME_TAG
 from trading_pipeline.defs.resources import (
     ExecutionGuardResource,
     LedgerResource,
+    MarketDataResource,
     NotifierResource,
     PaperBrokerResource,
     SimulatedMarketResource,
@@ -33,8 +34,8 @@ from trading_pipeline.defs.resources import (
 from trading_pipeline.runner import QUIET
 from trading_pipeline.settings import default_config_path
 
-#: A session where seed 7 enters a short strangle with the test configuration (IV rank 100, range_volatile).
-ENTRY_SESSION = date(2025, 12, 1)
+#: A session where seed 7 enters a short strangle with the test configuration (IV rank 88, range_volatile).
+ENTRY_SESSION = date(2025, 10, 6)
 MORNING = time(10, 0)
 AFTERNOON = time(15, 30)
 
@@ -65,7 +66,7 @@ class PipelineHarness:
     config_path: Path
     ledger_url: str
     broker_url: str
-    market: SimulatedMarketResource
+    market: MarketDataResource
     env: str = "sim"
 
     @property
@@ -139,7 +140,7 @@ class PipelineHarness:
 def make_harness(
     workdir: Path,
     ledger_url: str | None = None,
-    market: SimulatedMarketResource | None = None,
+    market: MarketDataResource | None = None,
     env: str = "sim",
     **config_sections: dict[str, Any],
 ) -> PipelineHarness:

@@ -396,10 +396,21 @@ def test_live_with_the_acknowledgement_is_still_refused_because_no_live_adapters
         check_environment(settings)
 
 
-@pytest.mark.parametrize("env", [TradingEnv.REPLAY, TradingEnv.PAPER])
-def test_environments_without_adapters_are_refused_naming_the_environment(env: TradingEnv) -> None:
-    with pytest.raises(ConfigError, match=f"TRADING_ENV={env.value} refused: .*only 'sim' runs"):
-        check_environment(EnvSettings(env=env))
+def test_paper_without_adapters_is_refused_naming_the_environment() -> None:
+    with pytest.raises(ConfigError, match=r"TRADING_ENV=paper refused: .*only 'sim' and 'replay' run"):
+        check_environment(EnvSettings(env=TradingEnv.PAPER))
+
+
+def test_replay_with_its_market_data_folder_is_allowed(tmp_path: Path) -> None:
+    check_environment(EnvSettings(env=TradingEnv.REPLAY, market_data_dir=tmp_path))
+
+
+def test_replay_without_its_market_data_folder_is_refused_naming_the_folder_and_variable(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "no-such-folder"
+    with pytest.raises(ConfigError, match=f"replay refused: the market-data folder {missing} does not exist"):
+        check_environment(EnvSettings(env=TradingEnv.REPLAY, market_data_dir=missing))
 
 
 def test_sim_is_allowed() -> None:

@@ -8,12 +8,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from trading_pipeline.adapters.brokers.base import Broker
 from trading_pipeline.adapters.brokers.paper import PaperBroker
 from trading_pipeline.adapters.clock import wall_clock
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.adapters.market_data.base import MarketData
+from trading_pipeline.adapters.market_data.replay import ReplayMarket
 from trading_pipeline.adapters.market_data.simulated import MarketFaults, SimulatedMarket
 from trading_pipeline.adapters.notify.log import LogNotifier
 from trading_pipeline.core.fills import FillModel
@@ -22,6 +24,7 @@ from trading_pipeline.defs.io_manager import RunScopedIOManager
 from trading_pipeline.settings import (
     EnvSettings,
     PipelineConfig,
+    TradingEnv,
     check_start_up,
     default_config_path,
     load_config,
@@ -47,8 +50,17 @@ def _config_version(path: str, _mtime_ns: int, _size: int) -> PipelineConfig:
 
 
 @lru_cache(maxsize=8)
-def _simulated_market(seed: int, faults: MarketFaults) -> SimulatedMarket:
-    return SimulatedMarket(seed=seed, faults=faults)
+def _simulated_market(
+    seed: int, faults: MarketFaults, rate: float, dividend_yields: tuple[tuple[str, float], ...]
+) -> SimulatedMarket:
+    return SimulatedMarket(
+        seed=seed, faults=faults, risk_free_rate=rate, dividend_yields=dict(dividend_yields)
+    )
+
+
+@lru_cache(maxsize=4)
+def _replay_market(data_dir: str, seed: int) -> ReplayMarket:
+    return ReplayMarket(Path(data_dir), seed=seed)
 
 
 @lru_cache(maxsize=8)
@@ -76,6 +88,8 @@ class SimulatedMarketResource(MarketDataResource):
     """The seeded simulated market, with optional injected faults for data-quality drills."""
 
     seed: int = 7
+    risk_free_rate: float = 0.04
+    dividend_yields: dict[str, float] = Field(default_factory=dict)
     crossed_quotes: bool = False
     stale_seconds: float = 0.0
     drop_strikes_near_spot: int = 0
@@ -88,7 +102,18 @@ class SimulatedMarketResource(MarketDataResource):
             drop_strikes_near_spot=self.drop_strikes_near_spot,
             empty_chain=self.empty_chain,
         )
-        return _simulated_market(self.seed, faults)
+        yields = tuple(sorted(self.dividend_yields.items()))
+        return _simulated_market(self.seed, faults, self.risk_free_rate, yields)
+
+
+class ReplayMarketResource(MarketDataResource):
+    """Real history read in place from the market-data folder (TRADING_ENV=replay)."""
+
+    data_dir: str
+    seed: int = 7
+
+    def client(self) -> ReplayMarket:
+        return _replay_market(self.data_dir, self.seed)
 
 
 class LedgerResource(dg.ConfigurableResource):
@@ -138,6 +163,18 @@ class NotifierResource(dg.ConfigurableResource):
         return LogNotifier()
 
 
+def _market_resource(settings: EnvSettings, config: PipelineConfig) -> MarketDataResource:
+    """The market data of the environment: real history in replay, the seeded simulation otherwise."""
+    simulation = config.simulation
+    if settings.env is TradingEnv.REPLAY:
+        return ReplayMarketResource(data_dir=str(settings.market_data_dir.resolve()), seed=simulation.seed)
+    return SimulatedMarketResource(
+        seed=simulation.seed,
+        risk_free_rate=simulation.risk_free_rate,
+        dividend_yields=dict(simulation.dividend_yields),
+    )
+
+
 def build_resources(settings: EnvSettings | None = None) -> dict[str, dg.ConfigurableResource]:
     """The resources of the configured environment; the one place that maps TRADING_ENV to adapters."""
     settings = settings or EnvSettings()
@@ -145,7 +182,7 @@ def build_resources(settings: EnvSettings | None = None) -> dict[str, dg.Configu
     config_path = str(settings.config) if settings.config else None
     config = _config(config_path)
     data_dir = settings.data_dir.resolve()
-    market = SimulatedMarketResource(seed=config.simulation.seed)
+    market = _market_resource(settings, config)
     # An explicit URL may hold a password: Dagster stores only the variable's name in run snapshots.
     ledger_variable = dg.EnvVar("TRADING_LEDGER_URL")
     explicit = settings.ledger_url is not None and settings.ledger_url == ledger_variable.get_value()

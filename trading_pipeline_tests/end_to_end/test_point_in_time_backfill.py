@@ -16,7 +16,7 @@ from trading_pipeline_tests.pipeline_harness import (
     make_harness,
 )
 
-NEXT_SESSION = date(2025, 12, 2)  # seed 7 enters a second strangle here
+NEXT_SESSION = date(2025, 10, 14)  # seed 7 enters a second strangle here
 VIEWED = {
     "positions": ("open_positions",),
     "portfolio_pnl": ("realized_pnl", "unrealized_pnl", "equity", "open_positions", "closed_positions"),

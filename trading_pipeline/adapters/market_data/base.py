@@ -7,6 +7,8 @@ from typing import Protocol
 
 import pandas as pd
 
+from trading_pipeline.core.carry import Carry
+
 
 class MarketDataError(RuntimeError):
     """A provider could not answer (unknown symbol, no data for the date, malformed answer)."""
@@ -26,6 +28,10 @@ class MarketData(Protocol):
 
     def spot(self, symbol: str, as_of: datetime) -> float:
         """Last price of `symbol` at `as_of`."""
+        ...
+
+    def carry(self, underlying: str, as_of: datetime) -> Carry:
+        """Risk-free rate and dividend yield that price `underlying`'s options at `as_of`."""
         ...
 
     def option_chain(

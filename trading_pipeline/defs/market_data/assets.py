@@ -57,16 +57,15 @@ def option_chains(
         normalize_chain(client.option_chain(underlying, now, quality.chain_min_dte, quality.chain_max_dte))
         for underlying in config.universe.underlyings
     ]
-    chain = enrich_chain(
-        pd.concat(frames, ignore_index=True),
-        now,
-        config.pricing.risk_free_rate,
-        config.pricing.dividend_yields,
-    )
+    carry = {underlying: client.carry(underlying, now) for underlying in config.universe.underlyings}
+    chain = enrich_chain(pd.concat(frames, ignore_index=True), now, carry)
     spots = chain.groupby("underlying")["underlying_price"].first()
     context.add_output_metadata(
         {
             "decision_time": now.isoformat(),
+            **{f"rate_{u}": c.rate for u, c in carry.items()},
+            **{f"dividend_yield_{u}": c.dividend_yield for u, c in carry.items()},
+            "carry_sources": dg.MetadataValue.json(sorted(set(chain["carry_source"]))),
             "contracts": len(chain),
             "expirations": int(chain["expiration"].nunique()),
             **{f"spot_{symbol}": float(price) for symbol, price in spots.items()},

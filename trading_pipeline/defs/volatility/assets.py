@@ -10,7 +10,6 @@ from trading_pipeline.core.calendar import previous_session, session_close, sess
 from trading_pipeline.core.chain import enrich_chain, normalize_chain
 from trading_pipeline.defs.partitions import session_of_partition, session_partitions
 from trading_pipeline.defs.resources import LedgerResource, MarketDataResource, TradingConfigResource
-from trading_pipeline.settings import PipelineConfig
 
 #: Expirations around 30 days that the constant-maturity interpolation needs.
 HISTORY_MIN_DTE = 7
@@ -32,15 +31,12 @@ def realized_vol(
     return dg.Output(frame, metadata={f"rv_{r.symbol}": r.realized_vol for r in frame.itertuples()})
 
 
-def _closed_session_atm_iv(
-    market_data: MarketDataResource, config: PipelineConfig, underlying: str, session: pd.Timestamp
-) -> float:
+def _closed_session_atm_iv(market_data: MarketDataResource, underlying: str, session: pd.Timestamp) -> float:
     """30-day ATM IV from the chain one minute before a past session's close."""
     at = session_close(session.date()) - timedelta(minutes=1)
-    quotes = market_data.client().option_chain(underlying, at, HISTORY_MIN_DTE, HISTORY_MAX_DTE)
-    chain = enrich_chain(
-        normalize_chain(quotes), at, config.pricing.risk_free_rate, config.pricing.dividend_yields
-    )
+    client = market_data.client()
+    quotes = client.option_chain(underlying, at, HISTORY_MIN_DTE, HISTORY_MAX_DTE)
+    chain = enrich_chain(normalize_chain(quotes), at, {underlying: client.carry(underlying, at)})
     return vol.constant_maturity_atm_iv(chain)
 
 
@@ -63,9 +59,7 @@ def implied_vol_history(
     for underlying in config.universe.underlyings:
         known = store.iv_observations(underlying, past[0], past[-1])
         missing = [d for d in past if d not in known]
-        computed = {
-            d: _closed_session_atm_iv(market_data, config, underlying, pd.Timestamp(d)) for d in missing
-        }
+        computed = {d: _closed_session_atm_iv(market_data, underlying, pd.Timestamp(d)) for d in missing}
         if computed:
             store.record_iv_observations(underlying, computed, source=market_data.client().name)
         computed_total += len(computed)

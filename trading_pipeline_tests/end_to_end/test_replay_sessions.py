@@ -1,0 +1,47 @@
+"""The whole session graph on real history (TRADING_ENV=replay): October 2008 is a crisis."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from trading_pipeline.defs.resources import ReplayMarketResource
+from trading_pipeline_tests.pipeline_harness import (
+    MORNING,
+    asset_metadata,
+    check_evaluations,
+    make_harness,
+    materialized,
+)
+from trading_pipeline_tests.real_market_data import MARKET_DATA, needs_market_data
+
+pytestmark = [needs_market_data, pytest.mark.slow]
+
+CHAIN_CHECKS = (
+    "chain_quotes_not_crossed",
+    "chain_quotes_fresh",
+    "chain_complete_around_spot",
+    "chain_iv_solvable",
+)
+
+
+def test_a_replayed_october_2008_session_passes_the_chain_gates_and_is_a_crisis(tmp_path: Path) -> None:
+    # Arrange
+    harness = make_harness(tmp_path, market=ReplayMarketResource(data_dir=str(MARKET_DATA)), env="replay")
+
+    # Act
+    result = harness.run_session(date(2008, 10, 10), MORNING)
+
+    # Assert: real inputs reached every stage; the VIX of that morning makes it a crisis with no entries
+    checks = check_evaluations(result)
+    assert all(checks[name].passed for name in CHAIN_CHECKS), {n: checks[n].passed for n in CHAIN_CHECKS}
+    regime = asset_metadata(result, "market_regime")
+    assert regime["regime"] == "crisis"
+    assert regime["vix"] == pytest.approx(65.85, abs=0.01)  # VIX open that day
+    chains = asset_metadata(result, "option_chains")
+    assert chains["spot_SPY"] == pytest.approx(86.76, abs=0.01)  # the open of 2008-10-10: its close is future
+    assert 0.0 < chains["rate_SPY"] < 0.01  # T-bills near zero in the panic
+    assert "order_submissions" in materialized(result)
+    assert asset_metadata(result, "risk_approved_orders").get("approved", 0) == 0
