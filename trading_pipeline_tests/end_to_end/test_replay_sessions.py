@@ -32,16 +32,16 @@ def test_a_replayed_october_2008_session_passes_the_chain_gates_and_is_a_crisis(
     harness = make_harness(tmp_path, market=ReplayMarketResource(data_dir=str(MARKET_DATA)), env="replay")
 
     # Act
-    result = harness.run_session(date(2008, 10, 10), MORNING)
+    result = harness.run_session(date(2008, 10, 15), MORNING)
 
     # Assert: real inputs reached every stage; the VIX of that morning makes it a crisis with no entries
     checks = check_evaluations(result)
     assert all(checks[name].passed for name in CHAIN_CHECKS), {n: checks[n].passed for n in CHAIN_CHECKS}
     regime = asset_metadata(result, "market_regime")
     assert regime["regime"] == "crisis"
-    assert regime["vix"] == pytest.approx(65.85, abs=0.01)  # VIX open that day
+    assert regime["vix"] == pytest.approx(55.69, abs=0.01)  # VIX open that day
     chains = asset_metadata(result, "option_chains")
-    assert chains["spot_SPY"] == pytest.approx(86.76, abs=0.01)  # the open of 2008-10-10: its close is future
+    assert chains["spot_SPY"] == pytest.approx(97.46, abs=0.01)  # the open of 2008-10-15: its close is future
     assert 0.0 < chains["rate_SPY"] < 0.01  # T-bills near zero in the panic
     assert "order_submissions" in materialized(result)
     assert asset_metadata(result, "risk_approved_orders").get("approved", 0) == 0
