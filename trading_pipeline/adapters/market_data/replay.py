@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,11 @@ import pandas as pd
 
 from trading_pipeline.adapters.market_data.base import MarketDataError
 from trading_pipeline.adapters.market_data.carry_files import FileCarry
-from trading_pipeline.adapters.market_data.chain_files import load_chain_file, recorded_chain_index
+from trading_pipeline.adapters.market_data.chain_files import (
+    RecordedChain,
+    load_chain_file,
+    recorded_chain_index,
+)
 from trading_pipeline.core.calendar import ET, session_close, session_open
 from trading_pipeline.core.carry import Carry
 from trading_pipeline.core.chain import QUOTE_COLUMNS
@@ -189,9 +193,11 @@ class ReplayMarket:
         day = as_of.astimezone(ET).date()
         rows = index[(index["underlying"] == symbol) & (index["session"] == day)]
         for path in rows["path"]:
-            recorded = load_chain_file(Path(path))
+            recorded = _recorded_chain(Path(path))
             if recorded.quote_time <= as_of:
-                return recorded.quotes
+                # a vendor that gives no underlying price (the 2015 SPY file) gets the replayed spot then
+                spot = recorded.spot if recorded.spot is not None else self.spot(symbol, recorded.quote_time)
+                return recorded.quotes.fillna({"underlying_price": spot})
         return None
 
     @cached_property
@@ -216,6 +222,12 @@ class ReplayMarket:
                 f"no replay data for {symbol} on {day.isoformat()}: {BAR_FILES[symbol].path} covers "
                 f"{first.isoformat()} to {last.isoformat()}"
             )
+
+
+@lru_cache(maxsize=8)
+def _recorded_chain(path: Path) -> RecordedChain:
+    """A vendor chain file, parsed once per process: every tick and fill of its session reads it."""
+    return load_chain_file(path)
 
 
 def _known(symbol: str) -> str:

@@ -197,3 +197,15 @@ def test_a_strangle_opened_before_the_march_2020_crash_can_be_marked_and_closed_
 
     # Assert: SPY fell a third, yet both strikes stayed listed and quoted until expiry
     assert not unmarkable, unmarkable[:5]
+
+
+def test_a_recorded_chain_without_an_underlying_price_gets_the_replayed_spot(market: ReplayMarket) -> None:
+    # Arrange: the 2015 SPY file gives no underlying price; SPY closed at 201.72 that day (SOURCES.md)
+    after_close = at_et(date(2015, 1, 5), time(16, 30))
+
+    # Act
+    chain = normalize_chain(market.option_chain("SPY", after_close, 0, 70))
+
+    # Assert
+    assert len(chain) > 500
+    assert (chain["underlying_price"] - 201.72).abs().max() < 0.01
