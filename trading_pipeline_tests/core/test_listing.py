@@ -27,6 +27,15 @@ def _path(start: date, end: date, first: float, last: float) -> dict[date, float
     return dict(zip(sessions, np.geomspace(first, last, len(sessions)).tolist(), strict=True))
 
 
+def _bars(opens: dict[date, float], closes: dict[date, float], spot: float, day: date) -> pd.DataFrame:
+    """Opens and closes by session, then `day`'s row: its open if given and the current spot as close."""
+    index = pd.DatetimeIndex([pd.Timestamp(d) for d in closes] + [pd.Timestamp(day)])
+    return pd.DataFrame(
+        {"open": [opens.get(d, np.nan) for d in [*closes, day]], "close": [*closes.values(), spot]},
+        index=index,
+    )
+
+
 def _strikes(listing: Listing, expiration: date, root: str) -> set[float]:
     found = next(e for e in listing.expirations if e.expiration == expiration and e.root == root)
     return set(found.strikes.tolist())
@@ -64,6 +73,50 @@ def test_listing_within_a_session_does_not_depend_on_the_current_spot() -> None:
     # Assert
     assert [(e.expiration, e.root, e.strikes.tolist()) for e in calm.expirations] == [
         (e.expiration, e.root, e.strikes.tolist()) for e in crash.expirations
+    ]
+
+
+def test_listing_on_a_15_percent_gap_down_lists_strikes_around_the_open_and_keeps_them_next_session() -> None:
+    # Arrange: SPY at 500 for two years gaps down to 425 at the 2025-06-11 open and closes back at 500
+    gap_day, next_day = date(2025, 6, 11), date(2025, 6, 12)
+    closes = _path(date(2023, 6, 1), date(2025, 6, 10), 500.0, 500.0)
+    opens = dict.fromkeys(closes, 500.0) | {gap_day: 425.0}
+    around_open = {float(k) for k in range(int(np.ceil(425 * 0.95)), int(np.floor(425 * 1.05)) + 1)}
+
+    # Act
+    before_open = listing_as_of("SPY", at_et(gap_day, time(9, 0)), _bars(opens, closes, 500.0, gap_day), 60)
+    during = listing_as_of("SPY", at_et(gap_day, time(11, 0)), _bars(opens, closes, 425.0, gap_day), 60)
+    after = closes | {gap_day: 500.0}
+    next_session = listing_as_of(
+        "SPY", at_et(next_day, time(10, 0)), _bars(opens, after, 500.0, next_day), 60
+    )
+
+    # Assert: the open is not known (nor used) at 09:00; from 09:30 every $1 strike within 5% of it is
+    # listed, and none disappears the next session although the close came back to 500
+    for expiration in during.expirations:
+        assert around_open <= set(expiration.strikes.tolist()), expiration.expiration
+    assert not any(around_open <= set(e.strikes.tolist()) for e in before_open.expirations)
+    for expiration in during.expirations:
+        if expiration.expiration > gap_day:
+            assert set(expiration.strikes.tolist()) <= _strikes(next_session, expiration.expiration, "SPY")
+
+
+def test_listing_ignores_an_open_not_yet_known_and_prices_after_the_session_asked() -> None:
+    # Arrange: the same gap, passed with later sessions, asked before the gap day's open
+    gap_day = date(2025, 6, 11)
+    closes = _path(date(2023, 6, 1), date(2025, 6, 10), 500.0, 500.0)
+    future = {date(2025, 6, 12): 300.0, date(2025, 6, 13): 300.0}
+    bare = _bars({}, closes, 500.0, gap_day)
+    leaky = _bars({gap_day: 425.0} | future, closes, 500.0, gap_day)
+    leaky = pd.concat([leaky, pd.DataFrame({"open": 300.0, "close": 300.0}, index=pd.DatetimeIndex(future))])
+    at = at_et(gap_day, time(9, 0))
+
+    # Act
+    clean, with_future = listing_as_of("SPY", at, bare, 60), listing_as_of("SPY", at, leaky, 60)
+
+    # Assert
+    assert [(e.expiration, e.strikes.tolist()) for e in clean.expirations] == [
+        (e.expiration, e.strikes.tolist()) for e in with_future.expirations
     ]
 
 
@@ -148,6 +201,16 @@ def test_listing_with_a_naive_time_raises_naming_it() -> None:
     # Act / Assert
     with pytest.raises(ValueError, match="timezone-aware"):
         listing_as_of("SPY", naive, _history({}, 500.0, naive.date()), 30)
+
+
+def test_listing_with_a_bad_open_raises_naming_the_date_and_value() -> None:
+    # Arrange
+    closes = {date(2025, 6, 9): 500.0, date(2025, 6, 10): 500.0}
+    history = _bars({date(2025, 6, 10): 0.0}, closes, 500.0, AS_OF.date())
+
+    # Act / Assert
+    with pytest.raises(ValueError, match=r"open .*2025-06-10.*0\.0"):
+        listing_as_of("SPY", AS_OF, history, 30)
 
 
 def test_listing_with_a_bad_price_raises_naming_the_date_and_value() -> None:

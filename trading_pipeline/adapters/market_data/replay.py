@@ -178,13 +178,21 @@ class ReplayMarket:
             seed=self.seed,
         )
 
-    def _spot_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.Series:
-        """Closes of the sessions before `as_of`'s day back to the first listing date, then the spot now."""
+    def _spot_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.DataFrame:
+        """Opens and closes of the sessions before `as_of`'s day back to the first listing date, then its
+        open once the session has opened (the listing adds strikes on a gap) and the spot now as its close."""
         day = as_of.astimezone(ET).date()
         start = listing_history_start(symbol, as_of, max_dte)
-        closes = self.bars(symbol)["close"]
-        past = closes[(closes.index >= pd.Timestamp(start)) & (closes.index < pd.Timestamp(day))]
-        now = pd.Series([self.spot(symbol, as_of)], index=pd.DatetimeIndex([pd.Timestamp(day)]))
+        bars = self.bars(symbol)
+        past = bars.loc[
+            (bars.index >= pd.Timestamp(start)) & (bars.index < pd.Timestamp(day)), ["open", "close"]
+        ]
+        today = pd.Timestamp(day)
+        opened = today in bars.index and as_of >= session_open(day)
+        now = pd.DataFrame(
+            {"open": [bars.at[today, "open"] if opened else np.nan], "close": [self.spot(symbol, as_of)]},
+            index=pd.DatetimeIndex([today]),
+        )
         return pd.concat([past, now])
 
     def _recorded_quotes(self, symbol: str, as_of: datetime) -> pd.DataFrame | None:

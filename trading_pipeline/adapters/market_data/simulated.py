@@ -262,16 +262,26 @@ class SimulatedMarket:
         chain = chain.loc[dte >= min_dte].reset_index(drop=True)
         return _apply_faults(chain, self.faults, spot, symbol)
 
-    def _spot_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.Series:
-        """This market's closes from the listing history start up to before `as_of`'s day, then the spot."""
+    def _spot_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.DataFrame:
+        """This market's opens and closes from the listing history start up to before `as_of`'s day, then
+        that session's open once it has opened and the spot now as its close."""
         history = self._history
         day = pd.Timestamp(as_of.astimezone(ET).date())
         first = pd.Timestamp(listing_history_start(symbol, as_of, max_dte))
-        rows = (history.sessions >= first) & (history.sessions < day)
+        rows = np.flatnonzero((history.sessions >= first) & (history.sessions < day))
+        today = self._session_index(day.date())
+        opened = today is not None and pd.Timestamp(as_of) >= history.opens_utc[today]
         column = PATH_SYMBOLS.index(_path_symbol(symbol))
-        closes = self._derived_price(symbol, np.exp(history.log_close[rows, column]), np.flatnonzero(rows))
-        values = np.append(closes, self.spot(symbol, as_of))
-        return pd.Series(values, index=history.sessions[rows].append(pd.DatetimeIndex([day])))
+        opens_at = np.append(rows, today) if opened else rows
+        opens = self._derived_price(symbol, np.exp(history.log_open[opens_at, column]), opens_at)
+        closes = self._derived_price(symbol, np.exp(history.log_close[rows, column]), rows)
+        return pd.DataFrame(
+            {
+                "open": opens if opened else np.append(opens, np.nan),
+                "close": np.append(closes, self.spot(symbol, as_of)),
+            },
+            index=history.sessions[rows].append(pd.DatetimeIndex([day])),
+        )
 
     def _derived_price(self, symbol: str, path_prices: Floats, indices: NDArray[np.int64]) -> Floats:
         """Prices of `symbol` from its path symbol's prices on the given sessions: SPX is ten SPY, the term

@@ -13,9 +13,11 @@ from trading_pipeline.adapters.market_data.base import MarketDataError
 from trading_pipeline.adapters.market_data.replay import BAR_FILES, ReplayMarket, read_bars
 from trading_pipeline.core.calendar import at_et, previous_session, sessions_between
 from trading_pipeline.core.chain import QUOTE_COLUMNS, enrich_chain, normalize_chain
+from trading_pipeline.core.chain_quality import expiration_coverage, incomplete_expirations
 from trading_pipeline.core.instruments import Right
 from trading_pipeline.core.selection import choose_expiration, strike_by_delta
 from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams
+from trading_pipeline.settings import load_config
 from trading_pipeline_tests.real_market_data import MARKET_DATA, needs_market_data
 
 pytestmark = needs_market_data
@@ -98,11 +100,17 @@ def test_a_malformed_bar_names_the_file_line_and_value(tmp_path: Path) -> None:
 
 #: Values of `last_day` not yet known at its morning tick: its high, low and close, and its T-bill rate.
 _UNKNOWN_IN_THE_MORNING = ("High", "Low", "Close", "Adj Close", "HIGH", "LOW", "CLOSE", "rate_pct")
+_UNKNOWN_BEFORE_THE_OPEN = (*_UNKNOWN_IN_THE_MORNING, "Open", "OPEN")
 
 
-def _truncated_copy(destination: Path, last_day: date) -> Path:
-    """The market-data folder with every dated file cut after `last_day`, and `last_day`'s values that are
-    unknowable before its close replaced by absurd ones: the future removed and poisoned."""
+def _truncated_copy(
+    destination: Path,
+    last_day: date,
+    unknown: tuple[str, ...] = _UNKNOWN_IN_THE_MORNING,
+    poison: str = "99.0",
+) -> Path:
+    """The market-data folder with every dated file cut after `last_day`, and `last_day`'s values unknowable
+    at the time asked (`unknown` columns) replaced by absurd ones: the future removed and poisoned."""
     for relative in ("rates/DTB3.csv", "dividends/SPY.csv", *(str(b.path) for b in BAR_FILES.values())):
         source, target = MARKET_DATA / relative, destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -110,14 +118,14 @@ def _truncated_copy(destination: Path, last_day: date) -> Path:
         dates = pd.to_datetime(frame.iloc[:, 0], format="mixed")
         frame = frame[dates <= pd.Timestamp(last_day)].copy()
         today = (dates[dates <= pd.Timestamp(last_day)] == pd.Timestamp(last_day)).to_numpy()
-        for column in set(_UNKNOWN_IN_THE_MORNING) & set(frame.columns):
-            frame.loc[today, column] = "99.0"
+        for column in set(unknown) & set(frame.columns):
+            frame.loc[today, column] = poison
         frame.to_csv(target, index=False)
     shutil.copytree(MARKET_DATA / "chains", destination / "chains")
     return destination
 
 
-@pytest.mark.parametrize("day", [date(2008, 10, 15), date(2020, 3, 16)])
+@pytest.mark.parametrize("day", [date(2008, 10, 10), date(2008, 10, 15), date(2020, 3, 16)])
 def test_answers_at_a_time_do_not_change_when_the_future_is_removed(tmp_path: Path, day: date) -> None:
     # Arrange: the same market, once with all data and once with nothing after `day`
     full, cut = ReplayMarket(MARKET_DATA), ReplayMarket(_truncated_copy(tmp_path, day))
@@ -131,6 +139,18 @@ def test_answers_at_a_time_do_not_change_when_the_future_is_removed(tmp_path: Pa
         full.daily_bars("SPY", date(2008, 1, 2), previous_session(day)),
         cut.daily_bars("SPY", date(2008, 1, 2), previous_session(day)),
     )
+    pd.testing.assert_frame_equal(full.option_chain("SPY", at, 0, 70), cut.option_chain("SPY", at, 0, 70))
+
+
+def test_a_chain_before_the_open_does_not_change_when_the_days_open_is_poisoned(tmp_path: Path) -> None:
+    # Arrange: the 2008-10-10 gap open (86.76) lists strikes from 09:30 on; at 09:15 it is still unknown,
+    # so an absurd open of 20.00 (that would list strikes down near 19) must change nothing
+    day = date(2008, 10, 10)
+    full = ReplayMarket(MARKET_DATA)
+    cut = ReplayMarket(_truncated_copy(tmp_path, day, _UNKNOWN_BEFORE_THE_OPEN, poison="20.0"))
+    at = at_et(day, time(9, 15))
+
+    # Act / Assert
     pd.testing.assert_frame_equal(full.option_chain("SPY", at, 0, 70), cut.option_chain("SPY", at, 0, 70))
 
 
@@ -162,6 +182,29 @@ def test_a_recorded_chain_is_used_once_its_quote_time_has_passed(market: ReplayM
     assert (evening["quote_time"] < pd.Timestamp(after)).all()
     assert evening["occ_symbol"].str.startswith("IWM").all()
     assert len(evening) > 2000
+
+
+def test_a_derived_chain_on_the_2008_10_10_gap_open_lists_every_strike_around_spot(
+    market: ReplayMarket,
+) -> None:
+    # Arrange: SPY closed at 90.70 on 2008-10-09 and opened at 86.76; the October monthly expires on the 17th
+    at = at_et(date(2008, 10, 10), time(11, 0))
+    quality = load_config().data_quality
+
+    # Act
+    chain = normalize_chain(market.option_chain("SPY", at, quality.chain_min_dte, quality.chain_max_dte))
+
+    # Assert: every $1 strike within 5% of spot, both rights, and the chain_complete_around_spot rule holds
+    spot = market.spot("SPY", at)
+    october = chain[chain["expiration"] == pd.Timestamp(date(2008, 10, 17))]
+    near = {float(k) for k in range(int(spot * 0.95) + 1, int(spot * 1.05) + 1)}
+    assert spot == pytest.approx(86.76)
+    for right in ("P", "C"):
+        assert near <= set(october.loc[october["right"] == right, "strike"]), right
+    coverage = expiration_coverage(chain)
+    assert len(coverage) == chain["expiration"].nunique() >= 3
+    thin = incomplete_expirations(coverage, quality.min_strikes_each_side, quality.max_spot_gap_spacings)
+    assert thin.empty, thin.to_dict("records")
 
 
 def _enriched(market: ReplayMarket, at: datetime) -> pd.DataFrame:
