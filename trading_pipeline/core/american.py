@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from trading_pipeline.core.iv_kernel import implied_vol_one, norm_cdf, norm_pdf
 from trading_pipeline.core.jit import compiled
-from trading_pipeline.core.pricing import MAX_VOL, MIN_VOL, Greeks, flat_arrays
+from trading_pipeline.core.pricing import MAX_VOL, MIN_VOL, Greeks, bsm_greeks, flat_arrays
 
 #: Chebyshev nodes of the boundary (n + 1 points), fixed-point iterations (the first a Jacobi-Newton
 #: step), and Gauss-Legendre points of the fixed-point and of the premium integrals. Chosen by
@@ -31,6 +31,16 @@ _BUMP_VOL = 1e-4
 _BUMP_RATE = 1e-5
 _IV_MAX_STEPS = 40
 _FALLBACK_START_VOL = 0.3
+#: A chain's boundary table holds the boundary at vols MIN_VOL x BOUNDARY_VOL_RATIO^j, each solved once when
+#: first needed, and interpolates its coefficients / vol^2 (cubic in ln vol) between them: at this ratio
+#: prices move by under 1e-4 per share at spot 400 against the exact solve (measured, docs/pricing.md).
+BOUNDARY_VOL_RATIO = 1.2
+_GRID_LOG_MIN = math.log(MIN_VOL)
+_GRID_LOG_STEP = math.log(BOUNDARY_VOL_RATIO)
+#: A chain contract whose early-exercise premium at its European vol is below this fraction of its time
+#: value keeps the European vol and greeks (the vol then differs by less than that premium / vega).
+EUROPEAN_ENOUGH = 1e-4
+BOUNDARY_NODES = math.ceil(math.log(MAX_VOL / MIN_VOL) / _GRID_LOG_STEP) + 1
 
 _FP_X, _FP_W = np.polynomial.legendre.leggauss(FIXED_POINT_POINTS)
 _PREMIUM_X, _PREMIUM_W = np.polynomial.legendre.leggauss(PREMIUM_POINTS)
@@ -170,9 +180,57 @@ def _put_boundary(
         for i in range(n):
             b = _boundary(a, x_max, taus[i], maturity)
             updated = _fixed_point(a, strike, rate, div_yield, vol, taus[i], b, x_max, maturity, step == 0)
-            y[i] = math.log(updated / x_max) ** 2
+            # The boundary lies in (0, x_max]; within minutes of expiry a plain step can overshoot x_max,
+            # which the squared log would fold back below it.
+            y[i] = math.log(min(max(updated, 1e-3 * x_max), x_max) / x_max) ** 2
         a = _chebyshev_coefficients(y)
     return a
+
+
+@compiled
+def _no_table() -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """An empty boundary table: every price solves its own boundary."""
+    return np.empty((0, CHEBYSHEV_N + 1)), np.zeros(0, dtype=np.bool_)
+
+
+@compiled
+def _new_table() -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """A boundary table for one (maturity, rate, dividend yield, right) with no node solved yet."""
+    return np.empty((BOUNDARY_NODES, CHEBYSHEV_N + 1)), np.zeros(BOUNDARY_NODES, dtype=np.bool_)
+
+
+@compiled
+def _unit_boundary(
+    rate: float,
+    div_yield: float,
+    vol: float,
+    maturity: float,
+    x_unit: float,
+    table: NDArray[np.float64],
+    ready: NDArray[np.bool_],
+) -> NDArray[np.float64]:
+    """Boundary coefficients of a unit-strike put (B scales with the strike): solved at `vol` when the
+    table is empty, else interpolated (cubic) in ln(vol) between the four table nodes around it."""
+    if table.shape[0] == 0:
+        return _put_boundary(1.0, rate, div_yield, vol, maturity, x_unit)
+    position = min(max((math.log(vol) - _GRID_LOG_MIN) / _GRID_LOG_STEP, 1.0), table.shape[0] - 2.0)
+    j = min(int(position), table.shape[0] - 3)
+    for node in range(j - 1, j + 3):
+        if not ready[node]:
+            node_vol = math.exp(_GRID_LOG_MIN + node * _GRID_LOG_STEP)
+            table[node] = _put_boundary(1.0, rate, div_yield, node_vol, maturity, x_unit) / node_vol**2
+            ready[node] = True
+    w = position - j  # cubic Lagrange weights of nodes j - 1 .. j + 2
+    return (
+        vol
+        * vol
+        * (
+            -w * (w - 1.0) * (w - 2.0) / 6.0 * table[j - 1]
+            + (w + 1.0) * (w - 1.0) * (w - 2.0) / 2.0 * table[j]
+            - (w + 1.0) * w * (w - 2.0) / 2.0 * table[j + 1]
+            + (w + 1.0) * w * (w - 1.0) / 6.0 * table[j + 2]
+        )
+    )
 
 
 @compiled
@@ -190,14 +248,22 @@ def _european_put(
 
 @compiled
 def _put(
-    spot: float, strike: float, rate: float, div_yield: float, vol: float, maturity: float
+    spot: float,
+    strike: float,
+    rate: float,
+    div_yield: float,
+    vol: float,
+    maturity: float,
+    table: NDArray[np.float64],
+    ready: NDArray[np.bool_],
 ) -> tuple[float, float, float, bool]:
     """American put (price, delta, gamma, exercised now?) for t, vol > 0; European if exercise never pays."""
     price, delta, gamma = _european_put(spot, strike, rate, div_yield, vol, maturity)
     if rate <= 0.0:  # a put is never exercised early without a positive rate (q < r < 0 is not handled)
         return price, delta, gamma, False
-    x_max = strike * min(1.0, rate / div_yield) if div_yield > 0.0 else strike
-    a = _put_boundary(strike, rate, div_yield, vol, maturity, x_max)
+    x_unit = min(1.0, rate / div_yield) if div_yield > 0.0 else 1.0
+    x_max = strike * x_unit
+    a = _unit_boundary(rate, div_yield, vol, maturity, x_unit, table, ready)
     if spot <= _boundary(a, x_max, maturity, maturity):
         return strike - spot, -1.0, 0.0, True
     half = 0.5 * math.sqrt(maturity)
@@ -226,10 +292,33 @@ def _valid(spot: float, strike: float, rate: float, div_yield: float) -> bool:
 
 
 @compiled
+def _solvable(
+    price: float, spot: float, strike: float, t: float, rate: float, div_yield: float, is_call: bool
+) -> bool:
+    """Whether an American vol can exist: valid inputs, time left, and a price above the exercise value
+    and below the spot (call) or strike (put)."""
+    if not (_valid(spot, strike, rate, div_yield) and t > 0.0 and math.isfinite(price)):
+        return False
+    intrinsic = max(spot - strike, 0.0) if is_call else max(strike - spot, 0.0)
+    return intrinsic < price < (spot if is_call else strike)
+
+
+@compiled
 def american_one(
-    spot: float, strike: float, t: float, rate: float, div_yield: float, vol: float, is_call: bool
+    spot: float,
+    strike: float,
+    t: float,
+    rate: float,
+    div_yield: float,
+    vol: float,
+    is_call: bool,
+    table: NDArray[np.float64],
+    ready: NDArray[np.bool_],
 ) -> tuple[float, float, float, float]:
-    """(price, delta, gamma, theta per year) of one American option; its payoff at or past expiry."""
+    """(price, delta, gamma, theta per year) of one American option; its payoff at or past expiry.
+
+    `table` (from `_new_table`, for this option's maturity, carry and right) or an empty one (`_no_table`).
+    """
     if not (_valid(spot, strike, rate, div_yield) and (t <= 0.0 or vol > 0.0)):
         return math.nan, math.nan, math.nan, math.nan
     if t <= 0.0:
@@ -237,11 +326,11 @@ def american_one(
         in_the_money = sign * (spot - strike) > 0.0
         return max(sign * (spot - strike), 0.0), sign if in_the_money else 0.0, 0.0, 0.0
     if is_call:  # C(S, K, r, q) = P(K, S, q, r); P is homogeneous of degree one in (S, K)
-        price, put_delta, put_gamma, exercised = _put(strike, spot, div_yield, rate, vol, t)
+        price, put_delta, put_gamma, exercised = _put(strike, spot, div_yield, rate, vol, t, table, ready)
         delta = (price - strike * put_delta) / spot
         gamma = strike * strike * put_gamma / (spot * spot)
     else:
-        price, delta, gamma, exercised = _put(spot, strike, rate, div_yield, vol, t)
+        price, delta, gamma, exercised = _put(spot, strike, rate, div_yield, vol, t, table, ready)
     if exercised:
         return price, delta, gamma, 0.0
     theta = (
@@ -269,6 +358,8 @@ def american_implied_vol_one(
     div_yield: float,
     is_call: bool,
     tol: float,
+    table: NDArray[np.float64],
+    ready: NDArray[np.bool_],
 ) -> float:
     """American implied vol in [MIN_VOL, MAX_VOL] repricing within `tol` x price; NaN when none does.
 
@@ -276,18 +367,40 @@ def american_implied_vol_one(
     vol of the price less that vol's early-exercise premium is the next point; then bracketed secant steps
     on the American price.
     """
-    if not (_valid(spot, strike, rate, div_yield) and t > 0.0 and math.isfinite(price)):
+    if not _solvable(price, spot, strike, t, rate, div_yield, is_call):
         return math.nan
-    intrinsic = max(spot - strike, 0.0) if is_call else max(strike - spot, 0.0)
-    if not (intrinsic < price < (spot if is_call else strike)):
-        return math.nan
-    lo, hi = MIN_VOL, MAX_VOL
-    f_lo, f_hi = math.nan, math.nan
     european_vol = implied_vol_one(price, spot, strike, t, rate, div_yield, is_call, tol)
     x = european_vol if math.isfinite(european_vol) else _FALLBACK_START_VOL
+    model = american_one(spot, strike, t, rate, div_yield, x, is_call, table, ready)[0]
+    return _american_vol_from(
+        price, spot, strike, t, rate, div_yield, is_call, tol, table, ready, european_vol, x, model
+    )
+
+
+@compiled
+def _american_vol_from(
+    price: float,
+    spot: float,
+    strike: float,
+    t: float,
+    rate: float,
+    div_yield: float,
+    is_call: bool,
+    tol: float,
+    table: NDArray[np.float64],
+    ready: NDArray[np.bool_],
+    european_vol: float,
+    x: float,
+    model: float,
+) -> float:
+    """The secant search of `american_implied_vol_one` from its first point x (the European vol, when
+    finite) and the American price there."""
+    lo, hi = MIN_VOL, MAX_VOL
+    f_lo, f_hi = math.nan, math.nan
     x_prev, f_prev = math.nan, math.nan
     for step in range(_IV_MAX_STEPS):
-        model = american_one(spot, strike, t, rate, div_yield, x, is_call)[0]
+        if step > 0:
+            model = american_one(spot, strike, t, rate, div_yield, x, is_call, table, ready)[0]
         f = model - price
         if abs(f) <= tol * price:
             return x
@@ -323,9 +436,12 @@ def _prices(
     vol: NDArray[np.float64],
     is_call: NDArray[np.bool_],
 ) -> NDArray[np.float64]:
+    table, ready = _no_table()
     out = np.empty(spot.size)
     for i in range(spot.size):
-        out[i] = american_one(spot[i], strike[i], t[i], rate[i], div_yield[i], vol[i], is_call[i])[0]
+        out[i] = american_one(
+            spot[i], strike[i], t[i], rate[i], div_yield[i], vol[i], is_call[i], table, ready
+        )[0]
     return out
 
 
@@ -340,17 +456,35 @@ def _sensitivities(
     is_call: NDArray[np.bool_],
 ) -> NDArray[np.float64]:
     """Rows of (price, delta, gamma, theta, vega); vega by a central bump of the vol."""
+    table, ready = _no_table()
     out = np.empty((spot.size, 5))
     for i in range(spot.size):
-        s, k, tt, r, q, v, c = spot[i], strike[i], t[i], rate[i], div_yield[i], vol[i], is_call[i]
-        price, delta, gamma, theta = american_one(s, k, tt, r, q, v, c)
-        vega = 0.0
-        if tt > 0.0:
-            up = american_one(s, k, tt, r, q, v + _BUMP_VOL, c)[0]
-            down = american_one(s, k, tt, r, q, v - _BUMP_VOL, c)[0]
-            vega = (up - down) / (2.0 * _BUMP_VOL)
-        out[i, 0], out[i, 1], out[i, 2], out[i, 3], out[i, 4] = price, delta, gamma, theta, vega
+        out[i] = _sensitivity_row(
+            spot[i], strike[i], t[i], rate[i], div_yield[i], vol[i], is_call[i], table, ready
+        )
     return out
+
+
+@compiled
+def _sensitivity_row(
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    c: bool,
+    table: NDArray[np.float64],
+    ready: NDArray[np.bool_],
+) -> NDArray[np.float64]:
+    """(price, delta, gamma, theta, vega) of one option; vega by a central bump of the vol."""
+    price, delta, gamma, theta = american_one(s, k, t, r, q, v, c, table, ready)
+    vega = 0.0
+    if t > 0.0:
+        up = american_one(s, k, t, r, q, v + _BUMP_VOL, c, table, ready)[0]
+        down = american_one(s, k, t, r, q, v - _BUMP_VOL, c, table, ready)[0]
+        vega = (up - down) / (2.0 * _BUMP_VOL)
+    return np.array([price, delta, gamma, theta, vega])
 
 
 @compiled
@@ -364,11 +498,69 @@ def _implied_vols(
     is_call: NDArray[np.bool_],
     tol: float,
 ) -> NDArray[np.float64]:
+    table, ready = _no_table()
     out = np.empty(price.size)
     for i in range(price.size):
         out[i] = american_implied_vol_one(
-            price[i], spot[i], strike[i], t[i], rate[i], div_yield[i], is_call[i], tol
+            price[i], spot[i], strike[i], t[i], rate[i], div_yield[i], is_call[i], tol, table, ready
         )
+    return out
+
+
+@compiled
+def _chain_group(
+    price: NDArray[np.float64],
+    spot: NDArray[np.float64],
+    strike: NDArray[np.float64],
+    t: float,
+    rate: float,
+    div_yield: float,
+    is_call: bool,
+    tol: float,
+) -> NDArray[np.float64]:
+    """Rows of (iv, delta, gamma, theta, vega, European?) of options sharing maturity, carry and right,
+    through one boundary table; NaN rows where no vol fits.
+
+    Where the early-exercise premium at the European vol is within EUROPEAN_ENOUGH of the time value, the
+    European vol and greeks stand (flag 1: greeks left NaN for the caller): the American vol differs by
+    less than that premium over vega.
+    """
+    table, ready = _new_table()
+    out = np.full((price.size, 6), np.nan)
+    for i in range(price.size):
+        p, s, k = price[i], spot[i], strike[i]
+        if not _solvable(p, s, k, t, rate, div_yield, is_call):
+            continue
+        european_vol = implied_vol_one(p, s, k, t, rate, div_yield, is_call, tol)
+        x = european_vol if math.isfinite(european_vol) else _FALLBACK_START_VOL
+        model = american_one(s, k, t, rate, div_yield, x, is_call, table, ready)[0]
+        time_value = p - (max(s - k, 0.0) if is_call else max(k - s, 0.0))
+        if math.isfinite(european_vol) and model - p <= EUROPEAN_ENOUGH * time_value:
+            out[i, 0], out[i, 5] = european_vol, 1.0
+            continue
+        iv = _american_vol_from(
+            p, s, k, t, rate, div_yield, is_call, tol, table, ready, european_vol, x, model
+        )
+        if math.isfinite(iv):
+            row = _sensitivity_row(s, k, t, rate, div_yield, iv, is_call, table, ready)
+            out[i, 0], out[i, 1:5], out[i, 5] = iv, row[1:], 0.0
+    return out
+
+
+@compiled
+def _group_prices(
+    spot: NDArray[np.float64],
+    strike: NDArray[np.float64],
+    t: float,
+    rate: float,
+    div_yield: float,
+    vol: NDArray[np.float64],
+    is_call: bool,
+) -> NDArray[np.float64]:
+    table, ready = _new_table()
+    out = np.empty(spot.size)
+    for i in range(spot.size):
+        out[i] = american_one(spot[i], strike[i], t, rate, div_yield, vol[i], is_call, table, ready)[0]
     return out
 
 
@@ -437,3 +629,65 @@ def american_implied_vol(
     """
     shape, (p, s, k, tt, r, q), call = flat_arrays(price, spot, strike, t, rate, div_yield, is_call=is_call)
     return _implied_vols(p, s, k, tt, r, q, call, tol).reshape(shape)
+
+
+def american_chain(
+    price: ArrayLike,
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t: ArrayLike,
+    rate: ArrayLike,
+    div_yield: ArrayLike,
+    is_call: ArrayLike,
+    *,
+    tol: float = 1e-10,
+) -> tuple[NDArray[np.float64], ...]:
+    """(iv, delta, gamma, theta, vega) of a chain's American options, NaN where no vol fits.
+
+    Options sharing a maturity, carry and right share one boundary table, so a chain costs a few boundary
+    solves per expiration instead of several per contract (`american_implied_vol` solves each exactly).
+    """
+    shape, (p, s, k, tt, r, q), call = flat_arrays(price, spot, strike, t, rate, div_yield, is_call=is_call)
+    out = np.full((p.size, 6), np.nan)
+    for rows, (t_g, r_g, q_g, call_g) in _table_groups(tt, r, q, call):
+        out[rows] = _chain_group(p[rows], s[rows], k[rows], t_g, r_g, q_g, call_g, tol)
+    european = out[:, 5] == 1.0
+    greeks = bsm_greeks(
+        s[european], k[european], tt[european], r[european], q[european], out[european, 0], call[european]
+    )
+    out[european, 1:5] = np.column_stack([greeks.delta, greeks.gamma, greeks.theta, greeks.vega])
+    return tuple(out[:, j].reshape(shape) for j in range(5))
+
+
+def american_chain_prices(
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t: ArrayLike,
+    rate: ArrayLike,
+    div_yield: ArrayLike,
+    vol: ArrayLike,
+    is_call: ArrayLike,
+) -> NDArray[np.float64]:
+    """`american_price` of a chain, options sharing a maturity, carry and right through one boundary table."""
+    shape, (s, k, tt, r, q, v), call = flat_arrays(spot, strike, t, rate, div_yield, vol, is_call=is_call)
+    out = np.full(s.size, np.nan)
+    for rows, (t_g, r_g, q_g, call_g) in _table_groups(tt, r, q, call):
+        out[rows] = _group_prices(s[rows], k[rows], t_g, r_g, q_g, v[rows], call_g)
+    return out.reshape(shape)
+
+
+def _table_groups(
+    t: NDArray[np.float64],
+    rate: NDArray[np.float64],
+    div_yield: NDArray[np.float64],
+    is_call: NDArray[np.bool_],
+) -> list[tuple[NDArray[np.int64], tuple[float, float, float, bool]]]:
+    """The row indices of each (maturity, rate, dividend yield, right) with those values: one table each."""
+    keys = np.column_stack([t, rate, div_yield, is_call.astype(float)])
+    groups, group_of = np.unique(keys, axis=0, return_inverse=True)
+    order = np.argsort(group_of.ravel(), kind="stable")
+    bounds = np.searchsorted(group_of.ravel()[order], np.arange(len(groups) + 1))
+    return [
+        (order[bounds[g] : bounds[g + 1]], (float(t_g), float(r_g), float(q_g), bool(c_g)))
+        for g, (t_g, r_g, q_g, c_g) in enumerate(groups)
+    ]

@@ -15,8 +15,8 @@ import pandas as pd
 from trading_pipeline.core.calendar import ET, days_to_expiry, years_to_expiry
 from trading_pipeline.core.carry import CARRY_COLUMNS, Carry, chain_carry
 from trading_pipeline.core.fills import LegQuote
-from trading_pipeline.core.instruments import Leg
-from trading_pipeline.core.pricing import bsm_greeks, implied_vol
+from trading_pipeline.core.instruments import Leg, is_american, occ_roots
+from trading_pipeline.core.valuation import value_chain
 
 QUOTE_COLUMNS: tuple[str, ...] = (
     "occ_symbol",
@@ -34,7 +34,8 @@ QUOTE_COLUMNS: tuple[str, ...] = (
     "quote_time",
 )
 
-#: Columns the option_chains asset adds: mid price, time to expiry, carry, solved IV and greeks.
+#: Columns the option_chains asset adds: mid price, time to expiry, carry, solved IV and greeks (American for
+#: ETF roots, European for index roots), and why a contract has no IV ("" where it has one).
 ENRICHED_COLUMNS: tuple[str, ...] = (
     "mid",
     "dte",
@@ -48,6 +49,7 @@ ENRICHED_COLUMNS: tuple[str, ...] = (
     "gamma",
     "vega",
     "theta",
+    "iv_reason",
 )
 
 _NUMERIC = ("strike", "bid", "ask", "bid_size", "ask_size", "volume", "open_interest", "underlying_price")
@@ -134,27 +136,38 @@ def normalize_chain(chain: pd.DataFrame) -> pd.DataFrame:
 def enrich_chain(quotes: pd.DataFrame, now: datetime, carry: Mapping[str, Carry]) -> pd.DataFrame:
     """Add mid, DTE, time to expiry, carry (parity forward preferred), IV solved from the mid and greeks.
 
-    `carry` is the market-data provider's rate and dividend yield per underlying at `now`.
+    `carry` is the market-data provider's rate and dividend yield per underlying at `now`. Time to expiry
+    runs to each root's settlement (an AM-settled SPX monthly settles at Friday's open); ETF options are
+    valued as American, index options as European (core/valuation.py).
     """
     chain = quotes.copy()
     expirations = pd.to_datetime(chain["expiration"])
+    roots = occ_roots(chain["occ_symbol"])
     today = now.astimezone(ET).date()
-    unique = [e.date() for e in expirations.unique()]
     chain["mid"] = (chain["bid"] + chain["ask"]) / 2
-    chain["dte"] = expirations.map({pd.Timestamp(e): days_to_expiry(today, e) for e in unique})
-    chain["t_years"] = expirations.map({pd.Timestamp(e): years_to_expiry(now, e) for e in unique})
+    chain["dte"] = expirations.map({e: days_to_expiry(today, e.date()) for e in expirations.unique()})
+    pairs = pd.DataFrame({"expiration": expirations.to_numpy(), "root": roots.to_numpy()})
+    unique = pairs.drop_duplicates().copy()
+    unique["t_years"] = [
+        years_to_expiry(now, e.date(), root)
+        for e, root in zip(unique["expiration"], unique["root"], strict=True)
+    ]
+    chain["t_years"] = pairs.merge(unique, on=["expiration", "root"], how="left")["t_years"].to_numpy()
     chain[list(CARRY_COLUMNS)] = chain_carry(chain, carry)
-    is_call = (chain["right"] == "C").to_numpy()
-    spot = chain["underlying_price"].to_numpy(dtype=float)
-    strike = chain["strike"].to_numpy(dtype=float)
-    t = chain["t_years"].to_numpy(dtype=float)
-    rate, div = chain["rate"].to_numpy(dtype=float), chain["div_yield"].to_numpy(dtype=float)
-    iv = implied_vol(chain["mid"].to_numpy(dtype=float), spot, strike, t, rate, div, is_call)
-    greeks = bsm_greeks(spot, strike, t, rate, div, np.nan_to_num(iv, nan=0.0), is_call)
-    chain["iv"] = iv
-    solved = ~np.isnan(iv)
-    for name in ("delta", "gamma", "vega", "theta"):
-        chain[name] = np.where(solved, getattr(greeks, name), np.nan)
+    american = roots.map({root: is_american(root) for root in roots.unique()}).to_numpy(dtype=bool)
+    valuation = value_chain(
+        chain["mid"].to_numpy(dtype=float),
+        chain["underlying_price"].to_numpy(dtype=float),
+        chain["strike"].to_numpy(dtype=float),
+        chain["t_years"].to_numpy(dtype=float),
+        chain["rate"].to_numpy(dtype=float),
+        chain["div_yield"].to_numpy(dtype=float),
+        (chain["right"] == "C").to_numpy(),
+        american,
+    )
+    for name in ("iv", "delta", "gamma", "vega", "theta"):
+        chain[name] = getattr(valuation, name)
+    chain["iv_reason"] = valuation.reason
     return chain
 
 

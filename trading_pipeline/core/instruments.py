@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
+import pandas as pd
+
 #: Shares per contract for every root we trade (equity ETFs and SPX index options alike).
 CONTRACT_MULTIPLIER = 100
 
@@ -24,6 +26,11 @@ EUROPEAN_ROOTS = frozenset({"SPX", "SPXW", "XSP", "NDX", "NDXP", "RUT", "RUTW", 
 def is_american(root: str) -> bool:
     """Whether options on `root` are American-exercise (equity and ETF roots) rather than European."""
     return root.strip().upper() not in EUROPEAN_ROOTS
+
+
+def occ_roots(symbols: pd.Series) -> pd.Series:
+    """The root of each canonical OCC symbol (the padded six characters before date, right and strike)."""
+    return symbols.str[:-15].str.strip()
 
 
 _OCC_PATTERN = re.compile(r"^(?P<root>[A-Z0-9]{1,6}) *(?P<date>\d{6})(?P<right>[CP])(?P<strike>\d{8})$")

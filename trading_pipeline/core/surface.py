@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from trading_pipeline.core.calendar import ET, UTC, is_session, session_close, session_open, years_to_expiry
 from trading_pipeline.core.carry import Carry
 from trading_pipeline.core.chain import QUOTE_COLUMNS
-from trading_pipeline.core.instruments import format_occ_symbol
+from trading_pipeline.core.instruments import format_occ_symbol, is_american
 from trading_pipeline.core.listing import ListedExpiration, Listing
 from trading_pipeline.core.option_quotes import (
     DEFAULT_QUOTE_RULES,
@@ -156,7 +156,8 @@ def derive_chain(
 ) -> pd.DataFrame:
     """Quotes of every contract in `listing` at `as_of`, in core.chain.QUOTE_COLUMNS.
 
-    Theos are European prices (core.pricing.bsm_price) at `carry` off the surface of `vol_index_level`
+    Theos are model prices (American for ETF roots, core/american.py; European for index roots) at `carry`
+    off the surface of `vol_index_level`
     (the S&P 500 30-day vol index) shaped by `term_structure`; bid/ask sit on the tick grid around them and
     sizes, open interest and volume are hashed per contract from `seed` (deterministic).
     """
@@ -175,7 +176,7 @@ def derive_chain(
     t, atm = years[expiry_index], atm_by_expiry[expiry_index]
     log_moneyness = np.log(strikes / spot) - (carry.rate - carry.dividend_yield) * t
     vol = smile_vol(atm, t, log_moneyness)
-    theo = bsm_price(spot, strikes, t, carry.rate, carry.dividend_yield, vol, is_call)
+    theo = _theo(symbol, listed, expiry_index, spot, strikes, t, carry, vol, is_call)
     std_moneyness = standardized_moneyness(atm, t, log_moneyness)
     bid, ask = bid_ask(theo, std_moneyness, t, rules)
     rights = np.where(is_call, "C", "P")
@@ -195,6 +196,35 @@ def derive_chain(
     activity = _activity(as_of, keys, std_moneyness, t, strikes, rules)
     activity["bid_size"] = np.where(bid > 0, activity["bid_size"], 0)
     return pd.DataFrame(quotes | activity, columns=list(QUOTE_COLUMNS))
+
+
+def _theo(
+    symbol: str,
+    listed: list[ListedExpiration],
+    expiry_index: NDArray[np.int64],
+    spot: float,
+    strikes: Floats,
+    t: Floats,
+    carry: Carry,
+    vol: Floats,
+    is_call: NDArray[np.bool_],
+) -> Floats:
+    """Model prices: American for equity and ETF roots, European (BSM) for index roots."""
+    american = np.array([is_american(e.root) for e in listed])[expiry_index]
+    theo = bsm_price(spot, strikes, t, carry.rate, carry.dividend_yield, vol, is_call)
+    if american.any():
+        from trading_pipeline.core.american import american_chain_prices  # numba: only where ETFs are priced
+
+        theo[american] = american_chain_prices(
+            spot,
+            strikes[american],
+            t[american],
+            carry.rate,
+            carry.dividend_yield,
+            vol[american],
+            is_call[american],
+        )
+    return theo
 
 
 def _contracts(

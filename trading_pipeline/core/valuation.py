@@ -57,7 +57,7 @@ def value_chain(
     broadcast; the result has their shape.
     """
     # Imported here: the compiled kernels import numba (~0.4 s), which only IV solving needs.
-    from trading_pipeline.core.american import american_implied_vol, american_price, american_sensitivities
+    from trading_pipeline.core.american import american_chain, american_price
 
     shape, (p, s, k, tt, r, q, am), call = flat_arrays(
         price, spot, strike, t, rate, div_yield, american, is_call=is_call
@@ -80,8 +80,7 @@ def value_chain(
         todo = (reason == SOLVED) & (american_style == is_american)
         args = (s[todo], k[todo], tt[todo], r[todo], q[todo])
         if is_american:
-            solved = american_implied_vol(p[todo], *args, call[todo])
-            _, d, g, th, v = american_sensitivities(*args, solved, call[todo])
+            solved, d, g, th, v = american_chain(p[todo], *args, call[todo])
             model_price = american_price
         else:
             solved = implied_vol(p[todo], *args, call[todo])

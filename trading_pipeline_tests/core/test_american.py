@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from trading_pipeline.core.american import (
+    american_chain,
     american_greeks,
     american_implied_vol,
     american_price,
@@ -239,3 +240,59 @@ def test_american_model_on_an_american_chain_removes_the_european_iv_and_delta_b
     assert np.max(np.abs(eu_delta - ref_delta)) > 0.09
     assert np.max(np.abs(am_iv - vol)) < 1e-4
     assert np.max(np.abs(am_delta - ref_delta)) < 1e-3
+
+
+def _chain_like(seed: int) -> tuple[np.ndarray, ...]:
+    """An ETF-like chain at spot 400: eight expirations sharing one carry, strikes from -40% to +30%."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    t = rng.choice(np.array([2, 9, 30, 45, 60, 120, 365, 700]) / 365.0, n)
+    strike = 400.0 * np.exp(rng.uniform(-0.4, 0.3, n))
+    vol = rng.uniform(0.1, 0.8, n)
+    is_call = rng.random(n) < 0.5
+    return strike, t, vol, is_call
+
+
+def test_american_chain_agrees_with_the_exact_solve_per_contract() -> None:
+    # Arrange: American prices of a chain at known vols (4% rate, 1.5% dividend yield).
+    strike, t, vol, is_call = _chain_like(3)
+    price = american_price(400.0, strike, t, 0.04, 0.015, vol, is_call)
+    time_value = price - np.maximum(np.where(is_call, 400.0 - strike, strike - 400.0), 0.0)
+
+    # Act
+    iv, delta, gamma, theta, vega = american_chain(price, 400.0, strike, t, 0.04, 0.015, is_call)
+
+    # Assert: the exact model at the chain's vol reprices within the table's error (1e-4 per share) plus
+    # the premium a contract kept European may carry (1e-4 of its time value); greeks agree.
+    exact_iv = american_implied_vol(price, 400.0, strike, t, 0.04, 0.015, is_call)
+    np.testing.assert_array_equal(np.isnan(iv), np.isnan(exact_iv))
+    solved = np.isfinite(iv)
+    assert solved.sum() > 500
+    repriced = american_price(400.0, strike, t, 0.04, 0.015, iv, is_call)
+    assert np.all(np.abs(repriced - price)[solved] <= 1e-4 + 1e-4 * time_value[solved])
+    _, exact_delta, exact_gamma, _, exact_vega = american_sensitivities(
+        400.0, strike, t, 0.04, 0.015, exact_iv, is_call
+    )
+    assert np.max(np.abs(delta - exact_delta)[solved]) < 1e-3
+    np.testing.assert_allclose(gamma[solved], exact_gamma[solved], rtol=0.02, atol=1e-6)
+    np.testing.assert_allclose(vega[solved], exact_vega[solved], rtol=0.02, atol=1e-3)
+    assert np.isfinite(theta[solved]).all()
+
+
+def test_american_chain_keeps_european_values_where_early_exercise_is_worth_nothing() -> None:
+    # Arrange: calls without a dividend are never exercised early.
+    strike, t, vol, _ = _chain_like(4)
+    price = bsm_price(400.0, strike, t, 0.04, 0.0, vol, True)
+
+    # Act
+    iv, delta, gamma, theta, vega = american_chain(price, 400.0, strike, t, 0.04, 0.0, True)
+
+    # Assert: the European solve and its greeks (deep in-the-money 2-day calls reprice equally at other vols).
+    european_iv = implied_vol(price, 400.0, strike, t, 0.04, 0.0, True)
+    solved = np.isfinite(european_iv)
+    assert solved.sum() > 550
+    repriced = bsm_price(400.0, strike, t, 0.04, 0.0, iv, True)
+    np.testing.assert_allclose(repriced[solved], price[solved], rtol=1e-9)
+    european = bsm_greeks(400.0, strike, t, 0.04, 0.0, iv, True)
+    for name, value in (("delta", delta), ("gamma", gamma), ("theta", theta), ("vega", vega)):
+        np.testing.assert_allclose(value[solved], getattr(european, name)[solved], rtol=1e-12, err_msg=name)

@@ -102,16 +102,30 @@ def test_implied_yield_turns_the_forward_back_into_the_dividend_yield() -> None:
 
 
 def test_chain_carry_falls_back_to_the_provider_when_parity_is_implausible() -> None:
-    # Arrange: the chain's forward sits 20% above spot (a stale spot, not carry)
-    chain = enrich_chain(quote_chain(dtes=(42,)), NOW, {"SPY": Carry(RATE, DIV, "provider")})
+    # Arrange: the (European) chain's forward sits 20% above spot (a stale spot, not carry)
+    provider = {"XSP": Carry(RATE, DIV, "provider")}
+    chain = enrich_chain(quote_chain(dtes=(42,), underlying="XSP"), NOW, provider)
+    assert (chain["carry_source"] == PARITY_SOURCE).all()
     shifted = chain.assign(underlying_price=SPOT / 1.2)
 
     # Act
-    carry = chain_carry(shifted, {"SPY": Carry(RATE, DIV, "provider")})
+    carry = chain_carry(shifted, provider)
 
     # Assert
     assert (carry["carry_source"] == "provider").all()
     assert (carry["div_yield"] == DIV).all()
+
+
+def test_chain_carry_keeps_the_provider_carry_for_american_options() -> None:
+    # Arrange: a two-sided SPY chain; its early-exercise premia would bias a parity forward.
+    chain = enrich_chain(quote_chain(dtes=(42,)), NOW, {"SPY": Carry(RATE, DIV, "provider")})
+
+    # Act
+    carry = chain_carry(chain, {"SPY": Carry(RATE, 0.02, "provider")})
+
+    # Assert
+    assert (carry["carry_source"] == "provider").all()
+    assert (carry["div_yield"] == 0.02).all()
 
 
 def test_chain_carry_keeps_spx_and_spxw_roots_apart_on_a_shared_expiration() -> None:

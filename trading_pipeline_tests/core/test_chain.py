@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trading_pipeline.core.american import american_price
 from trading_pipeline.core.calendar import SECONDS_PER_YEAR, years_to_expiry
 from trading_pipeline.core.carry import PARITY_SOURCE, Carry
 from trading_pipeline.core.chain import (
@@ -19,7 +20,7 @@ from trading_pipeline.core.chain import (
     enrich_chain,
     normalize_chain,
 )
-from trading_pipeline.core.pricing import bsm_price
+from trading_pipeline.core.pricing import bsm_greeks, bsm_price, implied_vol
 from trading_pipeline_tests.core.chain_builders import CARRY, DIV, NOW, RATE, SPOT, VOL, quote_chain
 
 GREEKS = ["delta", "gamma", "vega", "theta"]
@@ -39,11 +40,23 @@ def small_chain() -> pd.DataFrame:
     return quote_chain(dtes=(42,), strikes=(480, 500, 520))
 
 
+#: XSP (Mini-SPX) options are European, so BSM prices them exactly; SPY's are American.
+EUROPEAN_CARRY = {"XSP": Carry(RATE, DIV, "test")}
+
+
 def exact_bsm_quotes(now: datetime, dtes: tuple[int, ...] = (42,)) -> pd.DataFrame:
-    """Near-the-money quotes whose mid is exactly the BSM price at VOL (bid/ask +-2% around it)."""
-    chain = quote_chain(now, dtes=dtes, strikes=range(450, 555, 5))
-    t = chain["expiration"].map(lambda expiration: years_to_expiry(now, expiration.date()))
+    """Near-the-money XSP quotes whose mid is exactly the BSM price at VOL (bid/ask +-2% around it)."""
+    chain = quote_chain(now, dtes=dtes, strikes=range(450, 555, 5), underlying="XSP")
+    t = chain["expiration"].map(lambda expiration: years_to_expiry(now, expiration.date(), "XSP"))
     price = bsm_price(SPOT, chain["strike"], t, RATE, DIV, VOL, chain["right"] == "C")
+    return chain.assign(bid=price * 0.98, ask=price * 1.02)
+
+
+def exact_american_quotes(now: datetime) -> pd.DataFrame:
+    """SPY quotes whose mid is exactly the American price at VOL, deep in-the-money puts included."""
+    chain = quote_chain(now, dtes=(42,), strikes=range(450, 555, 5))
+    t = chain["expiration"].map(lambda expiration: years_to_expiry(now, expiration.date()))
+    price = american_price(SPOT, chain["strike"], t, RATE, DIV, VOL, chain["right"] == "C")
     return chain.assign(bid=price * 0.98, ask=price * 1.02)
 
 
@@ -314,7 +327,7 @@ def test_enrich_recovers_the_pricing_volatility_from_bsm_mids() -> None:
     quotes = exact_bsm_quotes(NOW)
 
     # Act
-    chain = enrich_chain(quotes, NOW, CARRY)
+    chain = enrich_chain(quotes, NOW, EUROPEAN_CARRY)
 
     # Assert
     assert chain["iv"].notna().all()
@@ -326,7 +339,7 @@ def test_enrich_prefers_the_parity_forward_over_a_wrong_provider_dividend_yield(
     quotes = exact_bsm_quotes(NOW)
 
     # Act
-    chain = enrich_chain(quotes, NOW, {"SPY": Carry(RATE, 0.0, "provider")})
+    chain = enrich_chain(quotes, NOW, {"XSP": Carry(RATE, 0.0, "provider")})
 
     # Assert: put-call parity near the money gives back DIV, so the vols come back too
     assert (chain["carry_source"] == PARITY_SOURCE).all()
@@ -340,7 +353,7 @@ def test_enrich_without_two_sided_pairs_uses_the_provider_carry_and_a_wrong_yiel
     calls = quotes[quotes["right"] == "C"].reset_index(drop=True)
 
     # Act
-    chain = enrich_chain(calls, NOW, {"SPY": Carry(RATE, 0.0, "provider")})
+    chain = enrich_chain(calls, NOW, {"XSP": Carry(RATE, 0.0, "provider")})
 
     # Assert
     assert (chain["carry_source"] == "provider").all()
@@ -352,7 +365,7 @@ def test_enrich_refuses_an_underlying_without_carry_naming_it() -> None:
     quotes = exact_bsm_quotes(NOW)
 
     # Act / Assert
-    with pytest.raises(KeyError, match="SPY"):
+    with pytest.raises(KeyError, match="XSP"):
         enrich_chain(quotes, NOW, {"QQQ": Carry(RATE, DIV, "provider")})
 
 
@@ -361,7 +374,7 @@ def test_enrich_greeks_are_those_of_an_option_at_the_solved_volatility() -> None
     quotes = exact_bsm_quotes(NOW)
 
     # Act
-    chain = enrich_chain(quotes, NOW, CARRY)
+    chain = enrich_chain(quotes, NOW, EUROPEAN_CARRY)
 
     # Assert
     calls, puts = chain[chain["right"] == "C"], chain[chain["right"] == "P"]
@@ -411,24 +424,51 @@ def test_enrich_leaves_iv_and_greeks_nan_where_iv_is_unsolvable() -> None:
     quotes.loc[bad, ["bid", "ask"]] = [40.0, 40.5]
 
     # Act
-    chain = enrich_chain(quotes, NOW, CARRY)
+    chain = enrich_chain(quotes, NOW, EUROPEAN_CARRY)
 
     # Assert
     assert chain.loc[bad, ["iv", *GREEKS]].isna().all(axis=None)
     assert chain.loc[~bad, ["iv", *GREEKS]].notna().all(axis=None)
 
 
-def test_enrich_leaves_iv_nan_for_an_expired_contract() -> None:
-    # Arrange: quotes listed yesterday for today's 16:00 expiry, enriched after the expiry.
-    quotes = quote_chain(dtes=(0,), strikes=(500,))
+def test_enrich_gives_an_expired_contract_no_iv_and_its_payoff_greeks() -> None:
+    # Arrange: quotes listed yesterday for today's 16:00 expiry (strikes around the 500 spot), enriched
+    # after the expiry.
+    quotes = quote_chain(dtes=(0,), strikes=(490, 510))
     after_expiry = datetime(2025, 3, 14, 21, 0, tzinfo=UTC)
 
     # Act
     chain = enrich_chain(quotes, after_expiry, CARRY)
 
-    # Assert
+    # Assert: in the money a call's delta is 1 and a put's -1; out of the money 0; nothing else moves.
     assert (chain["t_years"] < 0).all()
-    assert chain[["iv", *GREEKS]].isna().all(axis=None)
+    assert chain["iv"].isna().all()
+    assert (chain["iv_reason"] == "expired").all()
+    delta = chain.set_index(["strike", "right"])["delta"]
+    assert delta.to_dict() == {(490.0, "P"): 0.0, (490.0, "C"): 1.0, (510.0, "P"): -1.0, (510.0, "C"): 0.0}
+    assert (chain[["gamma", "vega", "theta"]] == 0.0).all(axis=None)
+
+
+def test_enrich_values_etf_options_as_american() -> None:
+    # Arrange: SPY quotes at American prices (deep in-the-money puts are worth more than European ones).
+    quotes = exact_american_quotes(NOW)
+
+    # Act
+    chain = enrich_chain(quotes, NOW, CARRY)
+
+    # Assert: the vol comes back everywhere, and a deep in-the-money put's delta is the American one,
+    # not the European delta at the (higher) European vol of its price.
+    assert (chain["iv_reason"] == "").all()
+    assert np.abs(chain["iv"] - VOL).max() < 1e-5
+    deep_put = chain[(chain["right"] == "P") & (chain["strike"] == 550.0)].iloc[0]
+    european = chain_as_european(deep_put)
+    assert deep_put["delta"] < european - 0.02
+
+
+def chain_as_european(row: pd.Series) -> float:
+    """The European delta at the European vol of the row's mid."""
+    iv = implied_vol(row["mid"], SPOT, row["strike"], row["t_years"], RATE, row["div_yield"], False)
+    return float(bsm_greeks(SPOT, row["strike"], row["t_years"], RATE, row["div_yield"], iv, False).delta)
 
 
 def test_enrich_time_to_expiry_ends_at_the_early_close_of_a_half_day() -> None:

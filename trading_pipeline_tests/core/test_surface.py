@@ -11,7 +11,7 @@ import pytest
 from trading_pipeline.core.calendar import at_et, sessions_between, years_to_expiry
 from trading_pipeline.core.carry import Carry
 from trading_pipeline.core.chain import QUOTE_COLUMNS, normalize_chain
-from trading_pipeline.core.instruments import parse_occ_symbol
+from trading_pipeline.core.instruments import occ_roots, parse_occ_symbol
 from trading_pipeline.core.listing import Listing, listing_as_of
 from trading_pipeline.core.pricing import implied_vol
 from trading_pipeline.core.surface import (
@@ -135,21 +135,50 @@ def test_derived_chain_quotes_every_listed_contract_in_the_quote_columns() -> No
     assert (float(contract.strike), contract.right.value) == tuple(chain[["strike", "right"]].iloc[100])
 
 
-def test_derived_chain_prices_satisfy_put_call_parity_at_the_given_carry() -> None:
-    # Arrange
-    chain = _chain()
-    near = chain[(chain["strike"] / 500.0 - 1).abs() < 0.03]
+def _pairs(chain: pd.DataFrame, spot: float) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Calls and puts within 3% of spot on the same (expiration, strike), their years left and strikes."""
+    near = chain[(chain["strike"] / spot - 1).abs() < 0.03]
     calls = near[near["right"] == "C"].set_index(["expiration", "strike"])
     puts = near[near["right"] == "P"].set_index(["expiration", "strike"])
+    roots = occ_roots(calls["occ_symbol"])
+    t = np.array(
+        [
+            years_to_expiry(AS_OF, e.date(), r)
+            for e, r in zip(calls.index.get_level_values(0), roots, strict=True)
+        ]
+    )
+    return calls, puts, t, calls.index.get_level_values("strike").to_numpy()
+
+
+def test_derived_index_chain_prices_satisfy_put_call_parity_at_the_given_carry() -> None:
+    # Arrange: SPX options are European.
+    chain = _chain("SPX", spot=5000.0)
+    calls, puts, t, strike = _pairs(chain, 5000.0)
 
     # Act
-    t = np.array([years_to_expiry(AS_OF, e.date()) for e in calls.index.get_level_values("expiration")])
-    strike = calls.index.get_level_values("strike").to_numpy()
-    forward_value = 500.0 * np.exp(-CARRY.dividend_yield * t) - strike * np.exp(-CARRY.rate * t)
+    forward_value = 5000.0 * np.exp(-CARRY.dividend_yield * t) - strike * np.exp(-CARRY.rate * t)
 
     # Assert
     assert (calls["bid"] - puts["ask"] <= forward_value + 1e-9).all()
     assert (forward_value <= calls["ask"] - puts["bid"] + 1e-9).all()
+
+
+def test_derived_etf_chain_prices_satisfy_the_american_parity_bounds() -> None:
+    # Arrange: SPY options are American: S e^{-qt} - K <= C - P <= S - K e^{-rt}, and puts are worth more than
+    # European parity with the calls would make them.
+    chain = _chain()
+    calls, puts, t, strike = _pairs(chain, 500.0)
+
+    # Act
+    lower = 500.0 * np.exp(-CARRY.dividend_yield * t) - strike
+    upper = 500.0 - strike * np.exp(-CARRY.rate * t)
+    european = 500.0 * np.exp(-CARRY.dividend_yield * t) - strike * np.exp(-CARRY.rate * t)
+    mid_difference = (calls["bid"] + calls["ask"] - puts["bid"] - puts["ask"]).to_numpy() / 2
+
+    # Assert
+    assert (calls["bid"] - puts["ask"] <= upper + 1e-9).all()
+    assert (lower <= calls["ask"] - puts["bid"] + 1e-9).all()
+    assert np.mean(mid_difference < european) > 0.9
 
 
 def test_derived_chain_puts_carry_more_vol_than_equidistant_calls() -> None:

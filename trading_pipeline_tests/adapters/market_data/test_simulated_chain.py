@@ -17,7 +17,7 @@ from trading_pipeline.adapters.market_data.simulated import (
 )
 from trading_pipeline.core.calendar import at_et, sessions_between, years_to_expiry
 from trading_pipeline.core.chain import QUOTE_COLUMNS, normalize_chain
-from trading_pipeline.core.instruments import parse_occ_symbol
+from trading_pipeline.core.instruments import occ_roots, parse_occ_symbol
 from trading_pipeline.core.pricing import implied_vol
 
 SESSION = date(2025, 6, 11)
@@ -169,22 +169,30 @@ def test_spx_prices_sit_on_their_tick_grid(market: SimulatedMarket) -> None:
     assert np.allclose(np.round(prices / ticks), prices / ticks)
 
 
-def test_put_call_parity_holds_within_the_spread_near_the_money(spy_chain: pd.DataFrame) -> None:
-    # Arrange
-    chain = _with_iv(spy_chain, "SPY")
+def _parity_gap(chain: pd.DataFrame, rate: float, div_yield: float, band: float) -> tuple[pd.Series, ...]:
+    """(call bid - put ask, call ask - put bid, discounted forward less strike) per (root, expiration, strike)
+    within `band` of spot: European put-call parity says the last lies between the first two."""
     spot = chain["underlying_price"].iloc[0]
-    near = chain[(chain["strike"] / spot - 1).abs() < 0.03]
-    calls = near[near["right"] == "C"].set_index(["expiration", "strike"])
-    puts = near[near["right"] == "P"].set_index(["expiration", "strike"])
+    near = chain[(chain["strike"] / spot - 1).abs() < band].assign(root=occ_roots(chain["occ_symbol"]))
+    keys = ["root", "expiration", "strike"]
+    calls = near[near["right"] == "C"].set_index(keys)
+    puts = near[near["right"] == "P"].set_index(keys)
+    t = np.array([years_to_expiry(AS_OF, e.date(), root) for root, e, _ in calls.index])
+    strike = calls.index.get_level_values("strike").to_numpy()
+    forward_value = spot * np.exp(-div_yield * t) - strike * np.exp(-rate * t)
+    return calls["bid"] - puts["ask"], calls["ask"] - puts["bid"], pd.Series(forward_value, index=calls.index)
+
+
+def test_put_call_parity_holds_within_the_spread_near_the_money(market: SimulatedMarket) -> None:
+    # Arrange: SPX options are European (SPY's are American, and their puts sit above parity).
+    chain = market.option_chain("SPX", AS_OF, min_dte=0, max_dte=400)
 
     # Act
-    strike = calls.index.get_level_values("strike")
-    t = calls["t"]
-    forward_value = spot * np.exp(-DIVIDEND_YIELDS["SPY"] * t) - strike * np.exp(-RISK_FREE_RATE * t)
+    low, high, forward_value = _parity_gap(chain, RISK_FREE_RATE, DIVIDEND_YIELDS["SPX"], 0.03)
 
     # Assert
-    assert (calls["bid"] - puts["ask"] <= forward_value + 1e-9).all()
-    assert (forward_value <= calls["ask"] - puts["bid"] + 1e-9).all()
+    assert (low <= forward_value + 1e-9).all()
+    assert (forward_value <= high + 1e-9).all()
 
 
 def test_thirty_day_atm_iv_sits_below_the_vix_by_the_skew_gap(
@@ -342,20 +350,14 @@ def test_empty_chain_fault_returns_no_quotes_with_every_quote_column() -> None:
 
 def test_chain_is_priced_with_the_carry_the_market_reports() -> None:
     # Arrange: a carry far from the defaults moves the forward by dollars at 30-60 days
-    market = SimulatedMarket(seed=7, risk_free_rate=0.01, dividend_yields={"SPY": 0.03})
-    chain = market.option_chain("SPY", AS_OF, min_dte=30, max_dte=60)
-    carry = market.carry("SPY", AS_OF)
-    spot = chain["underlying_price"].iloc[0]
-    near = chain[(chain["strike"] / spot - 1).abs() < 0.02]
-    calls = near[near["right"] == "C"].set_index(["expiration", "strike"])
-    puts = near[near["right"] == "P"].set_index(["expiration", "strike"])
+    market = SimulatedMarket(seed=7, risk_free_rate=0.01, dividend_yields={"SPX": 0.03})
+    chain = market.option_chain("SPX", AS_OF, min_dte=30, max_dte=60)
+    carry = market.carry("SPX", AS_OF)
 
     # Act
-    t = np.array([years_to_expiry(AS_OF, e.date()) for e in calls.index.get_level_values("expiration")])
-    strike = calls.index.get_level_values("strike").to_numpy()
-    forward_value = spot * np.exp(-carry.dividend_yield * t) - strike * np.exp(-carry.rate * t)
+    low, high, forward_value = _parity_gap(chain, carry.rate, carry.dividend_yield, 0.02)
 
     # Assert
     assert (carry.rate, carry.dividend_yield, carry.source) == (0.01, 0.03, "simulation")
-    assert (calls["bid"] - puts["ask"] <= forward_value + 1e-9).all()
-    assert (forward_value <= calls["ask"] - puts["bid"] + 1e-9).all()
+    assert (low <= forward_value + 1e-9).all()
+    assert (forward_value <= high + 1e-9).all()
