@@ -28,6 +28,16 @@ class InsufficientHistoryError(VolatilityError):
     """Too few finite history observations for a meaningful IV rank or percentile."""
 
 
+#: Strikes within this fraction of spot are all an ATM IV needs: valuing only them keeps a chain's ATM IV
+#: cheap where contracts are American (core/american.py) and a history needs hundreds of chains.
+ATM_BAND = 0.05
+
+
+def near_the_money(quotes: pd.DataFrame, band: float = ATM_BAND) -> pd.DataFrame:
+    """The quotes whose strike lies within `band` (a fraction) of their underlying price."""
+    return quotes.loc[(quotes["strike"] / quotes["underlying_price"] - 1.0).abs() <= band]
+
+
 def atm_iv_by_expiry(chain: pd.DataFrame) -> pd.DataFrame:
     """At-the-money IV per expiration, interpolated in strike between the strikes around spot.
 

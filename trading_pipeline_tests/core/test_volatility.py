@@ -13,6 +13,7 @@ from trading_pipeline.core.volatility import (
     constant_maturity_atm_iv,
     iv_percentile,
     iv_rank,
+    near_the_money,
     realized_vol,
 )
 from trading_pipeline_tests.real_market_data import MARKET_DATA, daily_closes, needs_market_data
@@ -92,6 +93,22 @@ def test_atm_iv_interpolates_linearly_between_the_strikes_around_spot():
     assert result["atm_iv"].tolist() == pytest.approx([0.21], abs=1e-12)
     assert result["t_years"].tolist() == pytest.approx([30 / 365])
     assert list(result.columns) == ["expiration", "t_years", "atm_iv"]
+
+
+def test_near_the_money_keeps_the_strikes_an_atm_iv_needs():
+    # Arrange: strikes from 80 to 120 around a 101 spot.
+    chain = _smile(
+        [(k, "C", 0.2 + (k - 100.0) / 1000) for k in (80.0, 95.0, 100.0, 105.0, 106.1, 120.0)], spot=101.0
+    )
+
+    # Act
+    near = near_the_money(chain, band=0.05)
+
+    # Assert: 95.96-106.05 is within 5% of 101; the ATM IV is the same from the near rows alone.
+    assert near["strike"].tolist() == [100.0, 105.0]
+    assert atm_iv_by_expiry(near)["atm_iv"].tolist() == pytest.approx(
+        atm_iv_by_expiry(chain)["atm_iv"].tolist()
+    )
 
 
 def test_atm_iv_averages_call_and_put_at_each_strike():

@@ -32,11 +32,13 @@ def realized_vol(
 
 
 def _closed_session_atm_iv(market_data: MarketDataResource, underlying: str, session: pd.Timestamp) -> float:
-    """30-day ATM IV from the chain one minute before a past session's close."""
+    """30-day ATM IV from the near-the-money quotes one minute before a past session's close."""
     at = session_close(session.date()) - timedelta(minutes=1)
     client = market_data.client()
-    quotes = client.option_chain(underlying, at, HISTORY_MIN_DTE, HISTORY_MAX_DTE)
-    chain = enrich_chain(normalize_chain(quotes), at, {underlying: client.carry(underlying, at)})
+    quotes = vol.near_the_money(
+        normalize_chain(client.option_chain(underlying, at, HISTORY_MIN_DTE, HISTORY_MAX_DTE))
+    )
+    chain = enrich_chain(quotes, at, {underlying: client.carry(underlying, at)})
     return vol.constant_maturity_atm_iv(chain)
 
 
