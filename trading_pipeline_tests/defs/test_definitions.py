@@ -14,6 +14,7 @@ DBT_STAGING_SOURCES = {
     "stg_positions": "positions",
     "stg_fills": "fills",
     "stg_position_marks": "position_marks",
+    "stg_stale_marks": "stale_marks",
 }
 CHECKS = {
     "option_chains": {

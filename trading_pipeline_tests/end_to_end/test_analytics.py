@@ -23,6 +23,7 @@ DBT_MODELS = {
     "stg_positions",
     "stg_fills",
     "stg_position_marks",
+    "stg_stale_marks",
     "daily_pnl",
     "trades",
     "strategy_performance",

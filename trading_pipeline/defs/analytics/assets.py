@@ -110,6 +110,7 @@ SNAPSHOT_TABLES = (
     "fills",
     "positions",
     "position_marks",
+    "stale_marks",
     "iv_observations",
     "reconciliation_breaks",
 )
