@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import ndtr
 from vollib.black_scholes_merton import black_scholes_merton
 from vollib.black_scholes_merton.greeks import analytical as ref_greeks
 
@@ -290,6 +291,144 @@ def test_implied_vol_when_underlying_is_an_index_solves_as_for_a_20_dollar_stock
     assert np.isfinite(at_4500[identifiable]).all()
     repriced = bsm_price(4500.0, strike * 45.0, t, rate, div, at_4500, is_call)
     assert np.max(np.abs(repriced - large)[identifiable] / large[identifiable]) <= 1e-8
+
+
+def _extreme_grid() -> tuple[np.ndarray, ...]:
+    """|ln F/K| up to 5, 1 minute to 5 years, vols 1e-3 to 4, spots 0.5 and 5000, calls and puts."""
+    grid = np.array(
+        list(
+            itertools.product(
+                np.linspace(-5.0, 5.0, 41),
+                (1 / 525_600, 1 / 8_760, 1 / 365, 30 / 365, 1.0, 5.0),
+                (1e-3, 0.01, 0.05, 0.2, 0.8, 2.0, 4.0),
+                (0.5, 5_000.0),
+                (0.0, 0.05),
+                (1.0, 0.0),
+            )
+        )
+    )
+    log_moneyness, t, vol, spot, rate, is_call = grid.T
+    div = np.full_like(t, 0.02)
+    strike = spot * np.exp(-log_moneyness + (rate - div) * t)
+    return spot, strike, t, rate, div, vol, is_call.astype(bool)
+
+
+def _quoted_chain(n: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Chain-like options: strikes within 30% of spot, 1 day to 2 years, vols 8%-90%."""
+    rng = np.random.default_rng(seed)
+    spot = rng.uniform(20.0, 600.0, n)
+    strike = np.round(spot * rng.uniform(0.7, 1.3, n), 1)
+    t = np.exp(rng.uniform(np.log(1.0 / 365.0), np.log(2.0), n))
+    rate, div, vol = rng.uniform(0.0, 0.06, n), rng.uniform(0.0, 0.03, n), rng.uniform(0.08, 0.9, n)
+    return spot, strike, t, rate, div, vol, rng.random(n) < 0.5
+
+
+def _identifiable(
+    price: np.ndarray,
+    spot: np.ndarray,
+    strike: np.ndarray,
+    t: np.ndarray,
+    rate: np.ndarray,
+    div: np.ndarray,
+    is_call: np.ndarray,
+) -> np.ndarray:
+    """Time value above 1e-9 of the price (below that it is lost to rounding)."""
+    disc_s, disc_k = spot * np.exp(-div * t), strike * np.exp(-rate * t)
+    intrinsic = np.maximum(np.where(is_call, disc_s - disc_k, disc_k - disc_s), 0.0)
+    return (price > 0.0) & (price - intrinsic > 1e-9 * price)
+
+
+def _repricing_slack(
+    spot: np.ndarray,
+    strike: np.ndarray,
+    t: np.ndarray,
+    rate: np.ndarray,
+    div: np.ndarray,
+    vol: np.ndarray,
+    is_call: np.ndarray,
+) -> np.ndarray:
+    """bsm_price's own rounding: d carries ~|d| ulps, which the normal tail turns into ~d^2 ulps of each
+    of the two terms whose difference is the price (the far wings' cancellation)."""
+    sign = np.where(is_call, 1.0, -1.0)
+    sig_sqrt_t = vol * np.sqrt(t)
+    d1 = (np.log(spot / strike) + (rate - div) * t) / sig_sqrt_t + 0.5 * sig_sqrt_t
+    d2 = d1 - sig_sqrt_t
+    terms = spot * np.exp(-div * t) * ndtr(sign * d1) + strike * np.exp(-rate * t) * ndtr(sign * d2)
+    return 4e-16 * (1.0 + np.maximum(d1 * d1, d2 * d2)) * terms
+
+
+def test_implied_vol_of_a_quoted_chain_mostly_takes_a_single_step() -> None:
+    # Arrange: the start table puts chain-like options within ~1e-6 of their vol.
+    spot, strike, t, rate, div, vol, is_call = _quoted_chain(20_000, 3)
+    price = bsm_price(spot, strike, t, rate, div, vol, is_call)
+    known = _identifiable(price, spot, strike, t, rate, div, is_call)
+
+    # Act
+    one_step = implied_vol(price, spot, strike, t, rate, div, is_call, max_iter=1)
+
+    # Assert: one Halley step (accepted by its cubic convergence) solves 99% of them to 1e-10.
+    solved = np.isfinite(one_step)
+    assert (solved & known).sum() >= 0.99 * known.sum()
+    repriced = bsm_price(spot, strike, t, rate, div, one_step, is_call)
+    slack = _repricing_slack(spot, strike, t, rate, div, one_step, is_call)
+    assert (np.abs(repriced - price)[solved] <= (1e-10 * price + slack)[solved]).all()
+
+
+@pytest.mark.parametrize("tol", [1e-8, 1e-10])
+def test_implied_vol_accepted_after_one_step_reprices_within_tolerance_on_extreme_inputs(tol: float) -> None:
+    # Arrange: one step at most, so every answer was accepted at the start or by the cubic rule.
+    spot, strike, t, rate, div, vol, is_call = _extreme_grid()
+    price = bsm_price(spot, strike, t, rate, div, vol, is_call)
+
+    # Act
+    solved = implied_vol(price, spot, strike, t, rate, div, is_call, tol=tol, max_iter=1)
+
+    # Assert
+    ok = np.isfinite(solved) & (price > 0.0)
+    assert ok.sum() > 3_000
+    repriced = bsm_price(spot, strike, t, rate, div, solved, is_call)
+    slack = _repricing_slack(spot, strike, t, rate, div, solved, is_call)
+    assert (np.abs(repriced - price)[ok] <= (tol * price + slack)[ok]).all()
+
+
+def test_implied_vol_solves_every_identifiable_extreme_option_within_eight_steps() -> None:
+    # Arrange: far wings (|ln F/K| up to 5), 1 minute to 5 years, vols 1e-3 to 4, spots 0.5 and 5000.
+    spot, strike, t, rate, div, vol, is_call = _extreme_grid()
+    price = bsm_price(spot, strike, t, rate, div, vol, is_call)
+    known = _identifiable(price, spot, strike, t, rate, div, is_call)
+
+    # Act
+    solved = implied_vol(price, spot, strike, t, rate, div, is_call, max_iter=8)
+
+    # Assert
+    assert known.sum() > 4_000
+    assert np.isfinite(solved[known]).all()
+    repriced = bsm_price(spot, strike, t, rate, div, solved, is_call)
+    slack = _repricing_slack(spot, strike, t, rate, div, solved, is_call)
+    assert (np.abs(repriced - price)[known] <= (1e-10 * price + slack)[known]).all()
+
+
+def test_implied_vol_per_option_agrees_with_the_array_solver() -> None:
+    # Arrange: core/american.py solves one option at a time with the same kernel.
+    from trading_pipeline.core.iv_kernel import implied_vol_one
+
+    spot, strike, t, rate, div, vol, is_call = _quoted_chain(500, 5)
+    price = bsm_price(spot, strike, t, rate, div, vol, is_call)
+
+    # Act
+    one_by_one = [
+        implied_vol_one(*option, 1e-10)
+        for option in zip(price, spot, strike, t, rate, div, is_call, strict=True)
+    ]
+
+    # Assert
+    np.testing.assert_array_equal(one_by_one, implied_vol(price, spot, strike, t, rate, div, is_call))
+
+
+def test_implied_vol_of_no_options_is_an_empty_array() -> None:
+    solved = implied_vol(np.empty((0, 3)), SPOT, 100.0, 0.5, 0.0, 0.0, True)
+
+    assert solved.shape == (0, 3)
 
 
 def test_importing_pricing_when_no_implied_vol_is_solved_does_not_load_numba() -> None:
