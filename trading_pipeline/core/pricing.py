@@ -151,9 +151,14 @@ def implied_vol(
 def flat_arrays(
     *values: ArrayLike, is_call: ArrayLike
 ) -> tuple[tuple[int, ...], list[NDArray[np.float64]], NDArray[np.bool_]]:
-    """Broadcast shape, then the values as flat contiguous float64 arrays and the call flags as booleans."""
-    arrays = np.broadcast_arrays(
-        *(np.asarray(v, dtype=np.float64) for v in values), np.asarray(is_call, dtype=bool)
-    )
-    flat = [np.ascontiguousarray(a).ravel() for a in arrays]
-    return arrays[0].shape, flat[:-1], flat[-1]
+    """Broadcast shape, then the values as flat contiguous float64 arrays and the call flags as booleans.
+
+    Only arguments of another shape are broadcast (and so copied): numpy deprecates writing through the
+    views `broadcast_arrays` returns, and numba would warn on every call.
+    """
+    arrays = [np.asarray(v, dtype=np.float64) for v in values] + [np.asarray(is_call, dtype=bool)]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    flat = [
+        np.ascontiguousarray(a if a.shape == shape else np.broadcast_to(a, shape)).ravel() for a in arrays
+    ]
+    return shape, flat[:-1], flat[-1]
