@@ -38,8 +38,10 @@ BOUNDARY_VOL_RATIO = 1.2
 _GRID_LOG_MIN = math.log(MIN_VOL)
 _GRID_LOG_STEP = math.log(BOUNDARY_VOL_RATIO)
 #: A chain contract whose early-exercise premium at its European vol is below this fraction of its time
-#: value keeps the European vol and greeks (the vol then differs by less than that premium / vega).
+#: value and below EUROPEAN_ENOUGH_PER_SHARE keeps the European vol and greeks (the vol then differs by less
+#: than that premium / vega, and the American price at it by less than half the 1e-3 pricing tolerance).
 EUROPEAN_ENOUGH = 1e-4
+EUROPEAN_ENOUGH_PER_SHARE = 5e-4
 BOUNDARY_NODES = math.ceil(math.log(MAX_VOL / MIN_VOL) / _GRID_LOG_STEP) + 1
 
 _FP_X, _FP_W = np.polynomial.legendre.leggauss(FIXED_POINT_POINTS)
@@ -521,9 +523,9 @@ def _chain_group(
     """Rows of (iv, delta, gamma, theta, vega, European?) of options sharing maturity, carry and right,
     through one boundary table; NaN rows where no vol fits.
 
-    Where the early-exercise premium at the European vol is within EUROPEAN_ENOUGH of the time value, the
-    European vol and greeks stand (flag 1: greeks left NaN for the caller): the American vol differs by
-    less than that premium over vega.
+    Where the early-exercise premium at the European vol is within EUROPEAN_ENOUGH of the time value and
+    EUROPEAN_ENOUGH_PER_SHARE, the European vol and greeks stand (flag 1: greeks left NaN for the caller):
+    the American vol differs by less than that premium over vega.
     """
     table, ready = _new_table()
     out = np.full((price.size, 6), np.nan)
@@ -535,7 +537,8 @@ def _chain_group(
         x = european_vol if math.isfinite(european_vol) else _FALLBACK_START_VOL
         model = american_one(s, k, t, rate, div_yield, x, is_call, table, ready)[0]
         time_value = p - (max(s - k, 0.0) if is_call else max(k - s, 0.0))
-        if math.isfinite(european_vol) and model - p <= EUROPEAN_ENOUGH * time_value:
+        enough = min(EUROPEAN_ENOUGH * time_value, EUROPEAN_ENOUGH_PER_SHARE)
+        if math.isfinite(european_vol) and model - p <= enough:
             out[i, 0], out[i, 5] = european_vol, 1.0
             continue
         iv = _american_vol_from(

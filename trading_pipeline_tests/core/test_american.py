@@ -263,13 +263,13 @@ def test_american_chain_agrees_with_the_exact_solve_per_contract() -> None:
     iv, delta, gamma, theta, vega = american_chain(price, 400.0, strike, t, 0.04, 0.015, is_call)
 
     # Assert: the exact model at the chain's vol reprices within the table's error (1e-4 per share) plus
-    # the premium a contract kept European may carry (1e-4 of its time value); greeks agree.
+    # the premium a contract kept European may carry (1e-4 of its time value, at most 5e-4); greeks agree.
     exact_iv = american_implied_vol(price, 400.0, strike, t, 0.04, 0.015, is_call)
     np.testing.assert_array_equal(np.isnan(iv), np.isnan(exact_iv))
     solved = np.isfinite(iv)
     assert solved.sum() > 500
     repriced = american_price(400.0, strike, t, 0.04, 0.015, iv, is_call)
-    assert np.all(np.abs(repriced - price)[solved] <= 1e-4 + 1e-4 * time_value[solved])
+    assert np.all(np.abs(repriced - price)[solved] <= 1e-4 + np.minimum(1e-4 * time_value[solved], 5e-4))
     _, exact_delta, exact_gamma, _, exact_vega = american_sensitivities(
         400.0, strike, t, 0.04, 0.015, exact_iv, is_call
     )
