@@ -24,11 +24,12 @@ from trading_pipeline.adapters.market_data.chain_files import (
     load_chain_file,
     recorded_chain_index,
 )
+from trading_pipeline.adapters.market_data.derived import VOL_INDEX, derived_chain
 from trading_pipeline.core.calendar import ET, session_close, session_open
 from trading_pipeline.core.carry import Carry
 from trading_pipeline.core.chain import QUOTE_COLUMNS
-from trading_pipeline.core.listing import listing_as_of, listing_history_start
-from trading_pipeline.core.surface import TermStructure, derive_chain
+from trading_pipeline.core.listing import listing_history_start
+from trading_pipeline.core.surface import TermStructure
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,6 @@ BAR_FILES: dict[str, BarFile] = {
 }
 INDEX_SYMBOLS = frozenset({"SPX", "VIX", "VIX9D", "VIX3M"})
 OPTIONABLE = frozenset({"SPY", "QQQ", "IWM", "SPX"})
-VOL_INDEX = "VIX"
 CHAINS_FOLDER = Path("chains")
 
 
@@ -165,20 +165,9 @@ class ReplayMarket:
         return chain.loc[(dte >= min_dte) & (dte <= max_dte), list(QUOTE_COLUMNS)].reset_index(drop=True)
 
     def _derived_quotes(self, symbol: str, as_of: datetime, max_dte: int) -> pd.DataFrame:
-        spot = self.spot(symbol, as_of)
-        listing = listing_as_of(symbol, as_of, self._spot_history(symbol, as_of, max_dte), max_dte)
-        return derive_chain(
-            symbol,
-            as_of,
-            spot,
-            self.spot(VOL_INDEX, as_of),
-            self.term_structure(as_of),
-            self.carry(symbol, as_of),
-            listing,
-            seed=self.seed,
-        )
+        return derived_chain(self, symbol, as_of, max_dte, self.seed)
 
-    def _spot_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.DataFrame:
+    def listing_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.DataFrame:
         """Opens and closes of the sessions before `as_of`'s day back to the first listing date, then its
         open once the session has opened (the listing adds strikes on a gap) and the spot now as its close."""
         day = as_of.astimezone(ET).date()

@@ -18,11 +18,12 @@ from numpy.typing import NDArray
 from scipy.signal import lfilter, lfiltic
 
 from trading_pipeline.adapters.market_data.base import MarketDataError
+from trading_pipeline.adapters.market_data.derived import VOL_INDEX, derived_chain
 from trading_pipeline.core.calendar import ET, nyse, sessions_between
 from trading_pipeline.core.carry import Carry
-from trading_pipeline.core.listing import listing_as_of, listing_history_start
+from trading_pipeline.core.listing import listing_history_start
 from trading_pipeline.core.option_quotes import DEFAULT_QUOTE_RULES, PRICE_DECIMALS, QUOTE_RULES, tick_size
-from trading_pipeline.core.surface import TermStructure, average_variance, derive_chain
+from trading_pipeline.core.surface import TermStructure, average_variance
 
 Floats = NDArray[np.float64]
 
@@ -39,7 +40,6 @@ TERM_INDEX_SYMBOLS: tuple[str, ...] = ("VIX9D", "VIX3M")
 SYMBOLS: tuple[str, ...] = ("SPY", "QQQ", "IWM", "SPX", "VIX", *TERM_INDEX_SYMBOLS)
 INDEX_SYMBOLS = frozenset({"SPX", "VIX", *TERM_INDEX_SYMBOLS})
 OPTIONABLE = frozenset(DIVIDEND_YIELDS)
-VOL_INDEX = "VIX"
 SPX_PER_SPY = 10.0
 START_PRICES = {"SPY": 268.0, "QQQ": 157.0, "IWM": 153.0, "VIX": 13.0}
 DEFAULT_START = date(2018, 1, 2)
@@ -247,22 +247,12 @@ class SimulatedMarket:
         listing and surface model (core/listing.py, core/surface.py) fed with this market's own state."""
         symbol = self._optionable(underlying)
         spot = self.spot(symbol, as_of)
-        listing = listing_as_of(symbol, as_of, self._spot_history(symbol, as_of, max_dte), max_dte)
-        chain = derive_chain(
-            symbol,
-            as_of,
-            spot,
-            self.spot(VOL_INDEX, as_of),
-            self.term_structure(as_of),
-            self.carry(symbol, as_of),
-            listing,
-            seed=self.seed,
-        )
+        chain = derived_chain(self, symbol, as_of, max_dte, self.seed)
         dte = (chain["expiration"] - pd.Timestamp(as_of.astimezone(ET).date())).dt.days
         chain = chain.loc[dte >= min_dte].reset_index(drop=True)
         return _apply_faults(chain, self.faults, spot, symbol)
 
-    def _spot_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.DataFrame:
+    def listing_history(self, symbol: str, as_of: datetime, max_dte: int) -> pd.DataFrame:
         """This market's opens and closes from the listing history start up to before `as_of`'s day, then
         that session's open once it has opened and the spot now as its close."""
         history = self._history
