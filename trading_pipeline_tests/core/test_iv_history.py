@@ -1,0 +1,134 @@
+"""IV history from ledger, recorded and proxy sources, and rolling IV rank and percentile."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trading_pipeline.core.iv_history import (
+    MISSING_SOURCE,
+    SCALED_PROXY_SOURCE,
+    VIX_PROXY_SOURCE,
+    assemble_iv_history,
+    rolling_rank_and_percentile,
+    vix_proxy,
+)
+from trading_pipeline.core.volatility import VolatilityError, iv_percentile, iv_rank
+from trading_pipeline_tests.real_market_data import daily_closes, needs_market_data
+
+DAYS = [date(2025, 3, d) for d in (3, 4, 5, 6, 7)]
+
+
+def test_history_takes_each_session_from_the_best_source_holding_it() -> None:
+    # Arrange: the ledger knows two sessions, a recorded history three, the proxy all.
+    ledger = {DAYS[0]: 0.20, DAYS[2]: 0.22}
+    recorded = {DAYS[0]: 0.99, DAYS[1]: 0.21, DAYS[2]: 0.99}
+    proxy = {DAYS[0]: 0.5, DAYS[1]: 0.5, DAYS[2]: 0.5, DAYS[3]: 0.24}
+
+    # Act
+    history = assemble_iv_history(DAYS, [("ledger", ledger), ("recorded", recorded), ("proxy", proxy)])
+
+    # Assert
+    assert history["iv"].tolist()[:4] == [0.20, 0.21, 0.22, 0.24]
+    assert history["source"].tolist() == ["ledger", "recorded", "ledger", "proxy", MISSING_SOURCE]
+    assert np.isnan(history["iv"].iloc[4])
+
+
+def test_history_skips_a_source_whose_value_is_not_finite() -> None:
+    # Act
+    history = assemble_iv_history(DAYS[:1], [("ledger", {DAYS[0]: float("nan")}), ("proxy", {DAYS[0]: 0.3})])
+
+    # Assert
+    assert history.loc[0, ["iv", "source"]].tolist() == [0.3, "proxy"]
+
+
+def test_rolling_rank_and_percentile_agree_with_the_one_session_formulas() -> None:
+    # Arrange
+    rng = np.random.default_rng(5)
+    iv = pd.Series(rng.uniform(0.1, 0.4, 60))
+
+    # Act
+    result = rolling_rank_and_percentile(iv, lookback=20)
+
+    # Assert
+    assert result.iloc[:19].isna().all(axis=None)
+    for end in (19, 33, 59):
+        window = iv.iloc[end - 19 : end + 1].to_numpy()
+        assert result["iv_rank"].iloc[end] == pytest.approx(iv_rank(window[:-1], window[-1], 19))
+        assert result["iv_percentile"].iloc[end] == pytest.approx(iv_percentile(window[:-1], window[-1], 19))
+
+
+def test_rolling_rank_is_nan_while_the_window_has_a_gap_and_zero_when_flat() -> None:
+    # Arrange
+    iv = pd.Series([0.2, np.nan, 0.2, 0.2, 0.2, 0.2])
+
+    # Act
+    result = rolling_rank_and_percentile(iv, lookback=3)
+
+    # Assert
+    assert result["iv_rank"].isna().tolist() == [True, True, True, True, False, False]
+    assert result["iv_rank"].iloc[-1] == 0.0
+
+
+def test_rolling_rank_refuses_a_lookback_below_two_sessions() -> None:
+    with pytest.raises(VolatilityError, match="at least 2 sessions, got 1"):
+        rolling_rank_and_percentile(pd.Series([0.2, 0.3]), lookback=1)
+
+
+def test_vix_proxy_of_spy_is_the_vix_and_of_qqq_scales_by_the_realized_vol_ratio() -> None:
+    # Arrange: QQQ's log returns are exactly twice the index's.
+    sessions = pd.bdate_range("2024-01-01", periods=120)
+    rng = np.random.default_rng(2)
+    returns = rng.normal(0.0, 0.01, len(sessions))
+    index = pd.Series(4000.0 * np.exp(np.cumsum(returns)), index=sessions)
+    qqq = pd.Series(400.0 * np.exp(np.cumsum(2.0 * returns)), index=sessions)
+    vix = pd.Series(20.0, index=sessions)
+
+    # Act
+    spy = vix_proxy("SPY", vix)
+    scaled = vix_proxy("QQQ", vix, qqq, index, window=60)
+
+    # Assert
+    assert (spy["iv"] == 0.20).all() and (spy["source"] == VIX_PROXY_SOURCE).all()
+    assert len(scaled) == len(sessions) - 60
+    np.testing.assert_allclose(scaled["iv"], 0.40, rtol=1e-9)
+    assert (scaled["source"] == SCALED_PROXY_SOURCE).all()
+
+
+def test_vix_proxy_of_an_etf_without_closes_names_what_it_needs() -> None:
+    with pytest.raises(VolatilityError, match="proxy for IWM needs its closes"):
+        vix_proxy("IWM", pd.Series([20.0]))
+
+
+@needs_market_data
+@pytest.mark.parametrize(
+    ("day", "low", "high"),
+    [("2008-11-20", 100.0, 100.0), ("2020-03-16", 100.0, 100.0), ("2017-06-30", 0.0, 15.0)],
+)
+def test_spy_iv_rank_on_the_vix_proxy_over_252_sessions(day: str, low: float, high: float) -> None:
+    # Arrange: the VIX's closes as SPY's 30-day IV.
+    proxy = vix_proxy("SPY", daily_closes("VIX"))
+
+    # Act
+    ranks = rolling_rank_and_percentile(proxy["iv"], lookback=252)
+
+    # Assert
+    assert low <= ranks.loc[pd.Timestamp(day), "iv_rank"] <= high
+
+
+@needs_market_data
+def test_qqq_and_iwm_proxies_sit_above_the_vix_as_vxn_and_rvx_do() -> None:
+    # Arrange
+    vix, index = daily_closes("VIX"), daily_closes("GSPC")
+
+    # Act
+    ratios = {
+        symbol: (vix_proxy(symbol, vix, daily_closes(symbol), index)["iv"] * 100 / vix).dropna().median()
+        for symbol in ("QQQ", "IWM")
+    }
+
+    # Assert: over 2000-2022 both trade above the S&P 500's vol, by a plausible factor.
+    assert all(1.0 < ratio < 2.0 for ratio in ratios.values()), ratios
