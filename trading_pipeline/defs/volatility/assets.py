@@ -100,6 +100,8 @@ def iv_rank(
     context.add_output_metadata(
         {
             **{f"iv_rank_{r.underlying}": float(r.iv_rank) for r in ranks.itertuples()},
+            **{f"iv_percentile_{r.underlying}": float(r.iv_percentile) for r in ranks.itertuples()},
+            **{f"iv_observations_{r.underlying}": int(r.observations) for r in ranks.itertuples()},
             **{f"atm_iv_{r.underlying}": float(r.atm_iv_30d) for r in ranks.itertuples()},
         }
     )
