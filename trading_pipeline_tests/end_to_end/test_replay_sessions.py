@@ -46,6 +46,10 @@ def test_a_replayed_october_2008_session_passes_the_chain_gates_and_is_a_crisis(
     assert 0.0 < chains["rate_SPY"] < 0.01  # T-bills near zero in the panic
     assert "order_submissions" in materialized(result)
     assert asset_metadata(result, "risk_approved_orders").get("approved", 0) == 0
+    rv = asset_metadata(result, "realized_vol")  # every estimator sees the crash, within a factor 2
+    for estimator in ("parkinson", "garman_klass", "yang_zhang"):
+        assert 0.5 < rv[f"rv_{estimator}_SPY"] / rv["rv_SPY"] < 2.0
+    assert rv["rv_SPY"] > 0.5  # 20-day close-to-close vol of SPY into 2008-10-14
     ranks = asset_metadata(result, "iv_rank")  # high in its lookback, below the peak of 2008-10-10
     assert ranks["iv_observations_SPY"] == TEST_VOLATILITY["iv_lookback_sessions"] - 1
     assert 50.0 < ranks["iv_rank_SPY"] < 100.0 and 80.0 < ranks["iv_percentile_SPY"] < 100.0

@@ -5,12 +5,20 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
+from trading_pipeline.core import realized
 from trading_pipeline.core import volatility as vol
 from trading_pipeline.core.calendar import previous_session, session_close, sessions_ending
 from trading_pipeline.core.chain import enrich_chain, normalize_chain
 from trading_pipeline.defs.partitions import session_of_partition, session_partitions
 from trading_pipeline.defs.resources import LedgerResource, MarketDataResource, TradingConfigResource
 
+#: Metadata key prefix per realized-vol estimate (rv_SPY stays the close-to-close one).
+RV_METADATA = {
+    "rv": "realized_vol",
+    "rv_parkinson": "parkinson_vol",
+    "rv_garman_klass": "garman_klass_vol",
+    "rv_yang_zhang": "yang_zhang_vol",
+}
 #: Expirations around 30 days that the constant-maturity interpolation needs.
 HISTORY_MIN_DTE = 7
 HISTORY_MAX_DTE = 60
@@ -20,15 +28,29 @@ HISTORY_MAX_DTE = 60
 def realized_vol(
     underlying_bars: pd.DataFrame, trading_config: TradingConfigResource
 ) -> dg.Output[pd.DataFrame]:
-    """Annualized close-to-close realized vol of every symbol over the configured window."""
+    """Annualized realized vol of every symbol over the configured window: close-to-close (what decides)
+    and the range-based Parkinson, Garman-Klass and Yang-Zhang estimators beside it."""
     window = trading_config.load().volatility.realized_vol_window
     rows = []
     for symbol, bars in underlying_bars.groupby("symbol"):
-        closes = bars.sort_values("session").set_index("session")["close"]
-        latest = float(vol.realized_vol(closes, window).iloc[-1])
-        rows.append({"symbol": symbol, "realized_vol": latest, "window": window})
+        ordered = bars.sort_values("session").set_index("session")
+        ohlc = (ordered["open"], ordered["high"], ordered["low"], ordered["close"])
+        estimates = {
+            "realized_vol": vol.realized_vol(ordered["close"], window),
+            "parkinson_vol": realized.parkinson_vol(ordered["high"], ordered["low"], window),
+            "garman_klass_vol": realized.garman_klass_vol(*ohlc, window),
+            "yang_zhang_vol": realized.yang_zhang_vol(*ohlc, window),
+        }
+        rows.append(
+            {"symbol": symbol, **{k: float(v.iloc[-1]) for k, v in estimates.items()}, "window": window}
+        )
     frame = pd.DataFrame(rows)
-    return dg.Output(frame, metadata={f"rv_{r.symbol}": r.realized_vol for r in frame.itertuples()})
+    metadata = {
+        f"{prefix}_{r.symbol}": float(getattr(r, column))
+        for r in frame.itertuples()
+        for prefix, column in RV_METADATA.items()
+    }
+    return dg.Output(frame, metadata=metadata)
 
 
 def _closed_session_atm_iv(market_data: MarketDataResource, underlying: str, session: pd.Timestamp) -> float:
