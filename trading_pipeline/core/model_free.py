@@ -178,12 +178,17 @@ def _series(chain: pd.DataFrame, now: datetime) -> pd.DataFrame:
 def bracketing_expirations(
     chain: pd.DataFrame, now: datetime, min_near_days: float = MIN_NEAR_DAYS
 ) -> tuple[pd.Series, pd.Series]:
-    """The latest expiration more than `min_near_days` and at most 30 days away, and the first one after;
+    """The latest expiration more than `min_near_days` and at most 30 days away, and the first one after.
+
+    With monthly expirations only (before weeklies) none may lie in between: then the two nearest beyond
+    30 days are used and the variance extrapolated back, as the VIX methodology did before 2014.
     NoBracketingExpirationsError names every listed expiration with its days to settlement otherwise."""
     series = _series(chain, now)
     target = TARGET_DAYS * MINUTES_PER_DAY
     near = series[(series["minutes"] > min_near_days * MINUTES_PER_DAY) & (series["minutes"] <= target)]
     later = series[series["minutes"] > target]
+    if near.empty and len(later) >= 2:
+        return later.iloc[0], later.iloc[1]
     if near.empty or later.empty:
         listed = ", ".join(
             f"{row.expiration.isoformat()} {row.root} ({row.minutes / MINUTES_PER_DAY:.2f} days)"

@@ -438,3 +438,15 @@ def test_forward_ignores_strikes_where_a_leg_has_no_bid() -> None:
 
     # Act / Assert
     assert parity_forward_at_closest_strike(calls, puts, 0.1, 0.05) == pytest.approx(101.3, abs=1e-9)
+
+
+def test_with_no_expiration_inside_30_days_the_two_after_it_extrapolate_as_before_weeklies() -> None:
+    # Arrange: monthlies only, 35 and 63 days out, both at a flat 20% vol
+    chain = _bsm_chain([date(2024, 4, 5), date(2024, 5, 3)])
+
+    # Act
+    result = model_free_vol_30d(chain, NOW, 0.03)
+
+    # Assert: a flat term structure extrapolates to the same vol at 30 days
+    assert (result.near_expiration, result.next_expiration) == (date(2024, 4, 5), date(2024, 5, 3))
+    assert result.vol == pytest.approx(0.2, abs=0.002)
