@@ -9,13 +9,16 @@ realized vol to the S&P 500's over PROXY_RV_WINDOW sessions, as Cboe's VXN (Nasd
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from trading_pipeline.core.volatility import VolatilityError, realized_vol
+from trading_pipeline.core.model_free import model_free_vol_30d
+from trading_pipeline.core.volatility import VolatilityError, constant_maturity_atm_iv, realized_vol
 
 #: Underlyings whose 30-day IV the VIX itself stands for (it is computed from SPX options).
 VIX_UNDERLYINGS = frozenset({"SPX", "SPY", "XSP"})
@@ -24,6 +27,37 @@ VIX_PROXY_SOURCE = "proxy:VIX"
 SCALED_PROXY_SOURCE = f"proxy:VIX x {PROXY_RV_WINDOW}d RV ratio to SPX"
 MISSING_SOURCE = "missing"
 DEFAULT_LOOKBACK = 252
+#: Source prefix of the pipeline's own observations, measured on a chain: `chain:<measure>:<provider>`.
+OWN_SOURCE_PREFIX = "chain:"
+RECORDED_SOURCE_PREFIX = "recorded:"
+#: The S&P 500 tracker whose closes scale the VIX proxy of other underlyings.
+PROXY_INDEX_SYMBOL = "SPY"
+
+
+class IvMeasure(StrEnum):
+    """How a chain's 30-day IV is measured: the Cboe VIX method (default) or the ATM IV at 30 days."""
+
+    MODEL_FREE = "model_free"
+    ATM = "atm"
+
+
+@dataclass(frozen=True)
+class IvObservation:
+    """One session's 30-day IV (decimal), where it came from and when it was observed."""
+
+    iv: float
+    source: str
+    observed_at: datetime
+
+
+def own_source(measure: str, provider: str) -> str:
+    """The source label of an observation the pipeline measured itself on `provider`'s chain."""
+    return f"{OWN_SOURCE_PREFIX}{measure}:{provider}"
+
+
+def is_own(source: str) -> bool:
+    """Whether a source label names one of the pipeline's own chain observations."""
+    return source.startswith(OWN_SOURCE_PREFIX)
 
 
 def vix_proxy(
@@ -88,3 +122,33 @@ def rolling_rank_and_percentile(iv: pd.Series, lookback: int = DEFAULT_LOOKBACK)
         rank[lookback - 1 :] = np.where(full, ranks, np.nan)
         percentile[lookback - 1 :] = np.where(full, below, np.nan)
     return pd.DataFrame({"iv_rank": rank, "iv_percentile": percentile}, index=iv.index)
+
+
+def chain_iv_30d(chain: pd.DataFrame, now: datetime, measure: IvMeasure) -> float:
+    """The 30-day IV of one underlying's enriched chain (core/chain.enrich_chain) at `now` by `measure`;
+    the model-free one discounts each expiration at the chain's own rate for it."""
+    if measure is IvMeasure.ATM:
+        return constant_maturity_atm_iv(chain)
+    by_expiration = chain.groupby("expiration")["rate"].first()
+    rates = {pd.Timestamp(e).date(): float(r) for e, r in by_expiration.items()}
+    return model_free_vol_30d(chain, now, rates).vol
+
+
+def iv_history_of(
+    sessions: Sequence[date],
+    ledger: Mapping[date, IvObservation],
+    recorded: tuple[str, Mapping[date, float]] | None,
+    proxy: pd.DataFrame,
+) -> pd.DataFrame:
+    """IV per session from the ledger's own observations, then the recorded history (name, values), then
+    the proxy (vix_proxy's frame); columns session, iv, source. Derived rows the ledger holds are not
+    trusted over a fresh derivation, so a better recorded history replaces an earlier proxy."""
+    own_sources = sorted({o.source for o in ledger.values() if is_own(o.source)})
+    tiers: list[tuple[str, Mapping[date, float]]] = [
+        (name, {d: o.iv for d, o in ledger.items() if o.source == name}) for name in own_sources
+    ]
+    if recorded is not None:
+        tiers.append(recorded)
+    for name, rows in proxy.groupby("source"):
+        tiers.append((str(name), {pd.Timestamp(d).date(): float(v) for d, v in rows["iv"].items()}))
+    return assemble_iv_history(sessions, tiers)

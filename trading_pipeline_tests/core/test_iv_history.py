@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from trading_pipeline.core.calendar import years_to_expiry
+from trading_pipeline.core.instruments import format_occ_symbol
 from trading_pipeline.core.iv_history import (
     MISSING_SOURCE,
     SCALED_PROXY_SOURCE,
     VIX_PROXY_SOURCE,
+    IvMeasure,
+    IvObservation,
     assemble_iv_history,
+    chain_iv_30d,
+    is_own,
+    iv_history_of,
+    own_source,
     rolling_rank_and_percentile,
     vix_proxy,
 )
+from trading_pipeline.core.pricing import bsm_price
 from trading_pipeline.core.volatility import VolatilityError, iv_percentile, iv_rank
 from trading_pipeline_tests.real_market_data import daily_closes, needs_market_data
 
@@ -132,3 +141,79 @@ def test_qqq_and_iwm_proxies_sit_above_the_vix_as_vxn_and_rvx_do() -> None:
 
     # Assert: over 2000-2022 both trade above the S&P 500's vol, by a plausible factor.
     assert all(1.0 < ratio < 2.0 for ratio in ratios.values()), ratios
+
+
+def _observed(iv: float, source: str) -> IvObservation:
+    return IvObservation(iv, source, datetime(2025, 3, 7, 21, tzinfo=UTC))
+
+
+def test_ledger_own_observations_come_first_and_its_derived_rows_yield_to_a_fresh_derivation() -> None:
+    # Arrange: the ledger holds an own observation and an old proxy; a recorded file and the proxy follow
+    ledger = {
+        DAYS[0]: _observed(0.20, own_source("model_free", "tradier")),
+        DAYS[1]: _observed(0.5, "proxy:VIX"),
+    }
+    recorded = ("recorded:ivs.csv", {DAYS[1]: 0.21, DAYS[2]: 0.22})
+    proxy = pd.DataFrame(
+        {"iv": [0.30, 0.30, 0.30, 0.24], "source": VIX_PROXY_SOURCE}, index=pd.DatetimeIndex(DAYS[:4])
+    )
+
+    # Act
+    history = iv_history_of(DAYS, ledger, recorded, proxy)
+
+    # Assert
+    assert history["source"].tolist() == [
+        "chain:model_free:tradier",
+        "recorded:ivs.csv",
+        "recorded:ivs.csv",
+        VIX_PROXY_SOURCE,
+        MISSING_SOURCE,
+    ]
+    assert history["iv"].tolist()[:4] == [0.20, 0.21, 0.22, 0.24]
+
+
+def test_own_sources_are_told_apart_from_recorded_and_proxy_ones() -> None:
+    assert is_own(own_source("atm", "simulated"))
+    assert not is_own("recorded:ivs.csv") and not is_own(VIX_PROXY_SOURCE)
+
+
+def test_chain_iv_30d_measures_the_model_free_vol_or_the_atm_vol_of_a_flat_surface() -> None:
+    # Arrange: a flat 20% vol, expirations 14 and 42 days out
+    now = datetime(2024, 3, 1, 15, 0, tzinfo=UTC)
+    chain = flat_vol_chain(now, [date(2024, 3, 15), date(2024, 4, 12)], vol=0.2, rate=0.03)
+
+    # Act
+    model_free = chain_iv_30d(chain, now, IvMeasure.MODEL_FREE)
+    atm = chain_iv_30d(chain, now, IvMeasure.ATM)
+
+    # Assert
+    assert model_free == pytest.approx(0.2, abs=0.003)
+    assert atm == pytest.approx(0.2, abs=0.002)
+
+
+def flat_vol_chain(now: datetime, expirations: list[date], vol: float, rate: float) -> pd.DataFrame:
+    """An enriched-looking chain of European SPX prices at one vol: quotes 1% either side of fair, the
+    vol as every contract's IV, the rate, the time to expiry and the spot (100) on every row."""
+    spot, strikes = 100.0, np.arange(30.0, 300.0, 0.5)
+    frames = []
+    for expiration in expirations:
+        t = years_to_expiry(now, expiration, "SPXW")
+        for right in ("C", "P"):
+            price = bsm_price(spot, strikes, t, rate, 0.0, vol, right == "C")
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "occ_symbol": [format_occ_symbol("SPXW", expiration, right, k) for k in strikes],
+                        "expiration": pd.Timestamp(expiration),
+                        "strike": strikes,
+                        "right": right,
+                        "bid": price * 0.99,
+                        "ask": price * 1.01,
+                        "iv": vol,
+                        "rate": rate,
+                        "t_years": t,
+                        "underlying_price": spot,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
@@ -9,6 +10,7 @@ from typing import Protocol
 import pandas as pd
 
 from trading_pipeline.core.decisions import Decision
+from trading_pipeline.core.iv_history import IvObservation
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.core.positions import Fill, Position, PositionMark, StaleMark
 from trading_pipeline.core.reconciliation import ReconciliationBreak
@@ -106,12 +108,13 @@ class Ledger(Protocol):
         """Recorded reconciliation breaks (of one reconciliation time, if given)."""
         ...
 
-    def iv_observations(self, underlying: str, start: date, end: date) -> dict[date, float]:
-        """Stored 30-day ATM implied vols per session."""
+    def iv_observations(self, underlying: str, start: date, end: date) -> dict[date, IvObservation]:
+        """Stored 30-day implied vols per session, `start` and `end` included, with source and time."""
         ...
 
-    def record_iv_observations(self, underlying: str, values: dict[date, float], source: str) -> None:
-        """Upsert 30-day ATM implied vols per session."""
+    def record_iv_observations(self, underlying: str, observations: Mapping[date, IvObservation]) -> None:
+        """Record 30-day implied vols per session; an own chain observation is replaced only by a later one
+        of the same session, anything else by whatever comes."""
         ...
 
     def snapshot(self) -> dict[str, pd.DataFrame]:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import JSON, Connection, Table, select, text, update
+from sqlalchemy import JSON, Connection, Table, and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trading_pipeline.adapters.ledger import rows, schema
 from trading_pipeline.adapters.ledger.engine import WRITE_OPTION, create_ledger_engine, dumps_json
 from trading_pipeline.adapters.ledger.migrate import upgrade
 from trading_pipeline.core.decisions import Decision
+from trading_pipeline.core.iv_history import OWN_SOURCE_PREFIX, IvObservation
 from trading_pipeline.core.orders import (
     InvalidTransitionError,
     OrderIntent,
@@ -423,38 +424,54 @@ class SqlLedger:
             found = conn.execute(query).mappings().all()
         return [ReconciliationBreak(BreakKind(r["kind"]), r["subject"], r["detail"]) for r in found]
 
-    def iv_observations(self, underlying: str, start: date, end: date) -> dict[date, float]:
-        """Stored 30-day ATM implied vols per session, `start` and `end` included."""
+    def iv_observations(self, underlying: str, start: date, end: date) -> dict[date, IvObservation]:
+        """Stored 30-day implied vols per session, `start` and `end` included, with source and time."""
         table = schema.iv_observations
         query = (
-            select(table.c.session, table.c.atm_iv_30d)
+            select(table.c.session, table.c.iv_30d, table.c.source, table.c.observed_at)
             .where(table.c.underlying == underlying, table.c.session.between(start, end))
             .order_by(table.c.session)
         )
         with self._read() as conn:
-            return {session: iv for session, iv in conn.execute(query)}
+            return {
+                row.session: IvObservation(row.iv_30d, row.source, row.observed_at)
+                for row in conn.execute(query)
+            }
 
-    def record_iv_observations(self, underlying: str, values: dict[date, float], source: str) -> None:
-        """Upsert 30-day ATM implied vols per session."""
-        if not values:
+    def record_iv_observations(self, underlying: str, observations: Mapping[date, IvObservation]) -> None:
+        """Record 30-day implied vols per session; an own chain observation is replaced only by a later one
+        of the same session (so reruns in any order keep the session's last tick), anything else by whatever
+        comes."""
+        if not observations:
             return
         now = datetime.now(UTC)
+        table = schema.iv_observations
         rows_ = [
             {
                 "underlying": underlying,
                 "session": session,
-                "atm_iv_30d": float(iv),
-                "source": source,
+                "iv_30d": float(observation.iv),
+                "source": observation.source,
+                "observed_at": observation.observed_at,
                 "recorded_at": now,
             }
-            for session, iv in values.items()
+            for session, observation in observations.items()
         ]
+        own = f"{OWN_SOURCE_PREFIX}%"
         with self._write() as conn:
-            stmt = _insert(conn, schema.iv_observations).values(rows_)
+            stmt = _insert(conn, table).values(rows_)
             conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["underlying", "session"],
-                    set_={key: stmt.excluded[key] for key in ("atm_iv_30d", "source", "recorded_at")},
+                    set_={
+                        key: stmt.excluded[key] for key in ("iv_30d", "source", "observed_at", "recorded_at")
+                    },
+                    where=or_(
+                        table.c.source.not_like(own),
+                        and_(
+                            stmt.excluded.source.like(own), stmt.excluded.observed_at >= table.c.observed_at
+                        ),
+                    ),
                 )
             )
 

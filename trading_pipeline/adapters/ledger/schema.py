@@ -236,8 +236,9 @@ iv_observations = Table(
     _id_column(),
     Column("underlying", String(16), nullable=False),
     Column("session", Date, nullable=False),
-    Column("atm_iv_30d", Float, nullable=False),
+    Column("iv_30d", Float, nullable=False),
     Column("source", String(64), nullable=False),
+    Column("observed_at", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     UniqueConstraint("underlying", "session"),
 )

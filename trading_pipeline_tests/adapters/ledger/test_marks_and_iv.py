@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from trading_pipeline.adapters.ledger.repository import SqlLedger
+from trading_pipeline.core.iv_history import IvObservation
 from trading_pipeline.core.positions import PositionMark, StaleMark
 from trading_pipeline_tests.adapters.ledger.builders import FILL_TIME, SESSION, fill_of, opening_intent
 
@@ -108,21 +109,43 @@ def test_recording_the_same_stale_tick_again_records_nothing_new(ledger: SqlLedg
     assert ledger.stale_marks() == [stale]
 
 
-def test_record_iv_observations_upserts_per_session(ledger: SqlLedger) -> None:
-    day = SESSION
-    ledger.record_iv_observations("SPY", {day: 0.20, day + timedelta(days=1): 0.22}, source="chain")
+def _observed(iv: float, source: str, hour: int, day: date = SESSION) -> IvObservation:
+    return IvObservation(iv, source, datetime(day.year, day.month, day.day, hour, tzinfo=UTC))
 
-    ledger.record_iv_observations(
-        "SPY", {day + timedelta(days=1): 0.25, day + timedelta(days=4): 0.30}, "vendor"
+
+def test_iv_observations_keep_their_source_and_time_per_underlying_and_session(ledger: SqlLedger) -> None:
+    # Arrange
+    later = SESSION + timedelta(days=1)
+    spy = {
+        SESSION: _observed(0.20, "proxy:VIX", 21),
+        later: _observed(0.22, "chain:model_free:sim", 15, later),
+    }
+
+    # Act
+    ledger.record_iv_observations("SPY", spy)
+    ledger.record_iv_observations("QQQ", {SESSION: _observed(0.5, "proxy:VIX", 21)})
+
+    # Assert
+    assert ledger.iv_observations("SPY", SESSION, later) == spy
+    assert ledger.iv_observations("SPY", later, later + timedelta(days=3)) == {later: spy[later]}
+
+
+def test_a_derived_iv_is_replaced_by_anything_but_an_own_one_only_by_a_later_own_one(
+    ledger: SqlLedger,
+) -> None:
+    # Arrange: a proxy, then a recorded value, then the session's 15:00 and 14:00 own observations
+    ledger.record_iv_observations("SPY", {SESSION: _observed(0.20, "proxy:VIX", 21)})
+    ledger.record_iv_observations("SPY", {SESSION: _observed(0.21, "recorded:ivs.csv", 21)})
+    recorded = ledger.iv_observations("SPY", SESSION, SESSION)[SESSION]
+    ledger.record_iv_observations("SPY", {SESSION: _observed(0.23, "chain:model_free:sim", 15)})
+
+    # Act: an earlier tick's rerun and a derived value arrive after the 15:00 observation
+    ledger.record_iv_observations("SPY", {SESSION: _observed(0.22, "chain:model_free:sim", 14)})
+    ledger.record_iv_observations("SPY", {SESSION: _observed(0.20, "proxy:VIX", 21)})
+
+    # Assert: the session keeps its last tick's own observation
+    assert recorded.source == "recorded:ivs.csv"
+    assert ledger.iv_observations("SPY", SESSION, SESSION)[SESSION] == _observed(
+        0.23, "chain:model_free:sim", 15
     )
-    ledger.record_iv_observations("QQQ", {day: 0.5}, source="chain")
-
-    assert ledger.iv_observations("SPY", day, day + timedelta(days=4)) == {
-        day: 0.20,
-        day + timedelta(days=1): 0.25,
-        day + timedelta(days=4): 0.30,
-    }
-    assert ledger.iv_observations("SPY", day + timedelta(days=1), day + timedelta(days=3)) == {
-        day + timedelta(days=1): 0.25
-    }
-    assert ledger.snapshot()["iv_observations"]["source"].tolist() == ["chain", "vendor", "vendor", "chain"]
+    assert len(ledger.snapshot()["iv_observations"]) == 1

@@ -276,3 +276,51 @@ def test_upgrade_to_0004_allows_unknown_greeks_and_back_keeps_the_mark_with_zero
     assert (row["delta"], row["vega"], row["gamma"], row["theta"]) == (0.0, 0.0, 0.0, 0.0)
     assert _money(ledger_url, typed=True) == expected_money
     assert "stale_marks" not in _tables(ledger_url)
+
+
+def _iv_rows(url: str, column: str) -> list[tuple[object, ...]]:
+    engine = create_ledger_engine(url)
+    try:
+        with engine.begin() as conn:
+            query = f"SELECT underlying, {column}, source FROM iv_observations ORDER BY underlying"
+            return [tuple(r) for r in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_to_0005_labels_old_atm_observations_and_back_drops_derived_ones(ledger_url: str) -> None:
+    # Arrange: a ledger at 0004 holding an ATM observation measured on the simulated chain
+    _migrate(ledger_url, "upgrade", "0004")
+    engine = create_ledger_engine(ledger_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO iv_observations (underlying, session, atm_iv_30d, source, recorded_at) "
+                    "VALUES ('SPY', '2025-03-14', 0.18, 'simulated', :at)"
+                ),
+                {"at": _AT},
+            )
+    finally:
+        engine.dispose()
+
+    # Act
+    _migrate(ledger_url, "upgrade", "0005")
+    upgraded = _iv_rows(ledger_url, "iv_30d")
+    engine = create_ledger_engine(ledger_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO iv_observations (underlying, session, iv_30d, source, observed_at, "
+                    "recorded_at) VALUES ('QQQ', '2025-03-14', 0.22, 'proxy:VIX', :at, :at)"
+                ),
+                {"at": _AT},
+            )
+    finally:
+        engine.dispose()
+    _migrate(ledger_url, "downgrade", "0004")
+
+    # Assert: the old row is an own ATM observation; going back keeps it as it was and drops the proxy
+    assert upgraded == [("SPY", 0.18, "chain:atm:simulated")]
+    assert _iv_rows(ledger_url, "atm_iv_30d") == [("SPY", 0.18, "simulated")]
