@@ -15,3 +15,11 @@ def daily_closes(symbol: str) -> pd.Series:
     """Yahoo daily closes (split-adjusted, not dividend-adjusted) of `symbol`, indexed by date."""
     frame = pd.read_csv(MARKET_DATA / "daily" / f"{symbol}.csv", parse_dates=["Date"], index_col="Date")
     return frame["Close"]
+
+
+def cboe_closes(symbol: str) -> pd.Series:
+    """Daily closes of a Cboe index history (cboe/<symbol>_History.csv: VIX3M, VIX9D, VVIX), by date."""
+    frame = pd.read_csv(MARKET_DATA / "cboe" / f"{symbol}_History.csv")
+    return pd.Series(
+        frame["CLOSE"].astype(float).to_numpy(), index=pd.to_datetime(frame["DATE"], format="%m/%d/%Y")
+    )

@@ -17,15 +17,13 @@ Regime names and permissions (an empty set opens nothing; exits are never gated 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Self
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from trading_pipeline.core.indicators import sma
 
 SHORT_STRANGLE = "short_strangle"
 CREDIT_SPREAD = "credit_spread"
@@ -74,6 +72,18 @@ REGIME_PERMISSIONS: dict[RegimeName, frozenset[str]] = {
     RegimeName.CRISIS: frozenset(),
 }
 
+#: Default size scale per regime: full size when calm, half when volatile, nothing in a crisis.
+SIZE_MULTIPLIERS: dict[RegimeName, float] = {
+    RegimeName.BULL_CALM: 1.0,
+    RegimeName.BULL_VOLATILE: 0.5,
+    RegimeName.RANGE_CALM: 1.0,
+    RegimeName.RANGE_VOLATILE: 0.5,
+    RegimeName.BEAR_CALM: 0.5,
+    RegimeName.BEAR_VOLATILE: 0.5,
+    RegimeName.CRISIS: 0.0,
+}
+MAX_SIZE_MULTIPLIER = 2.0
+
 _NAMES: dict[tuple[Trend, bool], RegimeName] = {
     (Trend.UP, False): RegimeName.BULL_CALM,
     (Trend.UP, True): RegimeName.BULL_VOLATILE,
@@ -99,6 +109,18 @@ class RegimeParams(BaseModel):
     vix_high: float = Field(25.0, gt=0.0)
     #: VIX at or above this is EXTREME (the crisis regime).
     vix_extreme: float = Field(35.0, gt=0.0)
+    #: Sessions over which the slow average's slope is measured; a falling slow average is never UP.
+    slope_sessions: int = Field(20, ge=1, le=250)
+    #: VIX / VIX3M at or above this (an inverted term structure) makes a calm level volatile (HIGH).
+    backwardation_ratio: float = Field(1.0, ge=0.8, le=1.5)
+    #: Sessions in a row a new regime must hold before it replaces the current one (a crisis starts at once).
+    confirm_sessions: int = Field(8, ge=1, le=60)
+    #: VIX points below a threshold the VIX must fall before its level is left (a Schmitt trigger).
+    vix_margin: float = Field(2.0, ge=0.0, le=20.0)
+    #: Strategies each regime lets open positions (exits are never gated); every regime must be listed.
+    permissions: dict[RegimeName, frozenset[str]] = Field(default_factory=lambda: dict(REGIME_PERMISSIONS))
+    #: Scale of each permitted strategy's size in each regime (core/regime.sized); every regime listed.
+    size_multipliers: dict[RegimeName, float] = Field(default_factory=lambda: dict(SIZE_MULTIPLIERS))
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -111,6 +133,23 @@ class RegimeParams(BaseModel):
                 f"VIX thresholds must increase: vix_low ({self.vix_low}) < vix_high "
                 f"({self.vix_high}) < vix_extreme ({self.vix_extreme})"
             )
+        for table in ("permissions", "size_multipliers"):
+            missing = sorted(set(RegimeName) - set(getattr(self, table)))
+            if missing:
+                raise ValueError(f"{table} must list every regime; missing {missing}")
+        for regime, strategies in self.permissions.items():
+            unknown = sorted(strategies - STRATEGY_NAMES)
+            if unknown:
+                raise ValueError(
+                    f"permissions.{regime.value} names unknown strategies {unknown}; "
+                    f"known: {sorted(STRATEGY_NAMES)}"
+                )
+        for regime, multiplier in self.size_multipliers.items():
+            if not 0.0 <= multiplier <= MAX_SIZE_MULTIPLIER:
+                raise ValueError(
+                    f"size_multipliers.{regime.value} must lie in [0, {MAX_SIZE_MULTIPLIER}], "
+                    f"got {multiplier}"
+                )
         return self
 
 
@@ -128,6 +167,19 @@ class MarketRegime:
     #: Recorded for strategy filters and metadata; the classification itself does not use it.
     iv_rank: float | None
     permissions: frozenset[str]
+    size_multiplier: float = 1.0
+    #: Percent change of the slow average over `slope_sessions` (NaN: too little history).
+    slow_slope_pct: float = math.nan
+    #: VIX / VIX3M at the close (NaN without a VIX3M); at or above `backwardation_ratio` it is volatile.
+    term_ratio: float = math.nan
+    #: The last close's own classification, before hysteresis (equal to `name` once confirmed).
+    raw_name: RegimeName | None = None
+    #: Sessions the regime has held, counting the last close's.
+    regime_sessions: int = 1
+    #: The session whose close decided the regime (the last one closed before the decision).
+    closed_session: date | None = None
+    #: The same classification per traded underlying (its own closes, the market's VIX).
+    by_underlying: Mapping[str, RegimeName] = field(default_factory=dict)
 
     def allows(self, strategy: str) -> bool:
         """Whether `strategy` may open positions in this regime; unknown names are an error."""
@@ -135,14 +187,25 @@ class MarketRegime:
             raise RegimeError(f"unknown strategy {strategy!r}; known: {sorted(STRATEGY_NAMES)}")
         return strategy in self.permissions
 
+    def sized(self, contracts: int) -> int:
+        """`contracts` times the size multiplier, rounded half up; at least one unless the multiplier is 0."""
+        if self.size_multiplier <= 0:
+            return 0
+        return max(1, math.floor(contracts * self.size_multiplier + 0.5))
 
-def trend_of(close: float, sma_fast: float, sma_slow: float, band: float) -> Trend:
-    """UP needs the bullish stack close > fast > slow; DOWN only the close below both averages.
+
+def trend_of(
+    close: float, sma_fast: float, sma_slow: float, band: float, slow_slope_pct: float = math.nan
+) -> Trend:
+    """UP needs the bullish stack close > fast > slow and a slow average that is not falling; DOWN only
+    the close below both averages.
 
     Each comparison must clear the band. DOWN does not wait for the fast average to cross under
     the slow one, so a crash counts at once (on 2020-03-16 the 50-day was still above the 200-day).
+    An unknown slope (NaN: too little history) does not hold UP back.
     """
-    if close > sma_fast * (1 + band) and sma_fast > sma_slow * (1 + band):
+    rising = not slow_slope_pct < 0
+    if close > sma_fast * (1 + band) and sma_fast > sma_slow * (1 + band) and rising:
         return Trend.UP
     if close < sma_fast * (1 - band) and close < sma_slow * (1 - band):
         return Trend.DOWN
@@ -165,38 +228,3 @@ def regime_name(trend: Trend, vol_level: VolLevel) -> RegimeName:
     if vol_level is VolLevel.EXTREME:
         return RegimeName.CRISIS
     return _NAMES[(trend, vol_level is VolLevel.HIGH)]
-
-
-def classify_regime(
-    closes: pd.Series, vix: float, iv_rank: float | None, params: RegimeParams
-) -> MarketRegime:
-    """Classify the session whose close is the last of `closes` (daily closes, oldest first)."""
-    if len(closes) < params.slow_window:
-        raise RegimeError(
-            f"regime needs at least slow_window={params.slow_window} daily closes, got {len(closes)}"
-        )
-    recent = closes.iloc[-params.slow_window :]
-    bad = recent.loc[~(np.isfinite(recent) & (recent > 0))]
-    if not bad.empty:
-        raise RegimeError(f"close must be positive and finite, got {float(bad.iloc[0])} at {bad.index[0]}")
-    if not (math.isfinite(vix) and vix > 0):
-        raise RegimeError(f"vix must be positive and finite, got {vix!r}")
-    if iv_rank is not None and not 0 <= iv_rank <= 100:
-        raise RegimeError(f"iv_rank must be within [0, 100], got {iv_rank!r}")
-    close = float(closes.iloc[-1])
-    sma_fast = float(sma(recent, params.fast_window).iloc[-1])
-    sma_slow = float(sma(recent, params.slow_window).iloc[-1])
-    trend = trend_of(close, sma_fast, sma_slow, params.trend_band)
-    vol_level = vol_level_of(vix, params)
-    name = regime_name(trend, vol_level)
-    return MarketRegime(
-        name=name,
-        trend=trend,
-        vol_level=vol_level,
-        close=close,
-        sma_fast=sma_fast,
-        sma_slow=sma_slow,
-        vix=vix,
-        iv_rank=iv_rank,
-        permissions=REGIME_PERMISSIONS[name],
-    )

@@ -4,36 +4,37 @@ The raw regime of a session is core/regime.py's trend x volatility classificatio
 close, with the VIX levels as a Schmitt trigger: a level is entered when the VIX reaches its threshold
 and left only when the VIX falls `vix_margin` points below it. The regime then changes only when one raw
 regime has held `confirm_sessions` sessions in a row, except that a crisis starts at once (trading stops
-the day the VIX reaches the extreme band). Inputs stay numbers, one row per session.
+the day the VIX reaches the extreme band); both settings are RegimeParams fields of the configuration.
+Inputs stay numbers, one row per session.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from trading_pipeline.core.indicators import sma
 from trading_pipeline.core.regime import (
+    MarketRegime,
     RegimeError,
     RegimeName,
     RegimeParams,
+    Trend,
     VolLevel,
     regime_name,
     trend_of,
 )
 
+#: Sessions of regime history before the one that decides, so the hysteresis state has settled (a regime
+#: confirmed within them is the one a longer history would give).
+REGIME_WARMUP_SESSIONS = 60
+#: The 3-month vol index whose ratio to the VIX is the term-structure input (backwardation when VIX is above).
+TERM_SYMBOL = "VIX3M"
 #: Vol levels in order; a level's index is the number of VIX thresholds at or below the VIX.
 LEVELS = (VolLevel.LOW, VolLevel.NORMAL, VolLevel.HIGH, VolLevel.EXTREME)
-
-
-class RegimeStability(BaseModel):
-    """How long a new regime must hold, and how far the VIX must fall back through a threshold."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    confirm_sessions: int = Field(8, ge=1)
-    vix_margin: float = Field(2.0, ge=0.0)
 
 
 def vol_levels(vix: np.ndarray, params: RegimeParams, margin: float) -> np.ndarray:
@@ -72,34 +73,59 @@ def confirmed(raw: list[RegimeName], confirm_sessions: int) -> tuple[list[Regime
     return regimes, held
 
 
+def lifted_by_backwardation(levels: np.ndarray, term_ratio: np.ndarray, threshold: float) -> np.ndarray:
+    """Vol level indices with a calm level (LOW, NORMAL) raised to HIGH where VIX / VIX3M >= threshold:
+    an inverted term structure is stress the VIX level alone may not show yet. NaN ratios lift nothing."""
+    high = LEVELS.index(VolLevel.HIGH)
+    inverted = np.nan_to_num(term_ratio, nan=0.0) >= threshold
+    return np.where(inverted & (levels < high), high, levels)
+
+
 def regime_history(
-    closes: pd.Series, vix: pd.Series, params: RegimeParams, stability: RegimeStability
+    closes: pd.Series, vix: pd.Series, params: RegimeParams, vix3m: pd.Series | None = None
 ) -> pd.DataFrame:
-    """One row per session with a full slow average: close, sma_fast, sma_slow, vix, vol_level_index,
-    trend, vol_level, raw_regime, regime and regime_sessions (how long it has held)."""
+    """One row per session with a full slow average and a VIX: close, sma_fast, sma_slow, slow_slope_pct,
+    vix, term_ratio (VIX / VIX3M, NaN without a VIX3M), vol_level_index, trend, vol_level, raw_regime,
+    regime and regime_sessions (how long it has held)."""
     bad = closes.loc[~(np.isfinite(closes) & (closes > 0))]
     if not bad.empty:
         raise RegimeError(f"close must be positive and finite, got {float(bad.iloc[0])} at {bad.index[0]}")
+    prices = closes.astype(float)
+    slow = sma(prices, params.slow_window)
+    aligned_vix = vix.astype(float).reindex(closes.index).ffill()
     frame = pd.DataFrame(
         {
-            "close": closes.astype(float),
-            "sma_fast": sma(closes.astype(float), params.fast_window),
-            "sma_slow": sma(closes.astype(float), params.slow_window),
-            "vix": vix.astype(float).reindex(closes.index).ffill(),
+            "close": prices,
+            "sma_fast": sma(prices, params.fast_window),
+            "sma_slow": slow,
+            "slow_slope_pct": (slow / slow.shift(params.slope_sessions) - 1.0) * 100.0,
+            "vix": aligned_vix,
+            "term_ratio": aligned_vix / _aligned(vix3m, closes.index),
         }
-    ).dropna()
+    ).dropna(subset=["close", "sma_fast", "sma_slow", "vix"])
     if frame.empty:
         raise RegimeError(
             f"regime history needs at least slow_window={params.slow_window} closes with a VIX, got "
             f"{len(closes)} closes"
         )
-    levels = vol_levels(frame["vix"].to_numpy(), params, stability.vix_margin)
+    bad_vix = frame.loc[~(frame["vix"] > 0), "vix"]
+    if not bad_vix.empty:
+        raise RegimeError(
+            f"vix must be positive and finite, got {float(bad_vix.iloc[0])} at {bad_vix.index[0]}"
+        )
+    levels = lifted_by_backwardation(
+        vol_levels(frame["vix"].to_numpy(), params, params.vix_margin),
+        frame["term_ratio"].to_numpy(),
+        params.backwardation_ratio,
+    )
     trends = [
-        trend_of(c, f, s, params.trend_band)
-        for c, f, s in zip(frame["close"], frame["sma_fast"], frame["sma_slow"], strict=True)
+        trend_of(c, f, s, params.trend_band, slope)
+        for c, f, s, slope in zip(
+            frame["close"], frame["sma_fast"], frame["sma_slow"], frame["slow_slope_pct"], strict=True
+        )
     ]
     raw = [regime_name(t, LEVELS[level]) for t, level in zip(trends, levels, strict=True)]
-    regimes, held = confirmed(raw, stability.confirm_sessions)
+    regimes, held = confirmed(raw, params.confirm_sessions)
     return frame.assign(
         vol_level_index=levels,
         trend=[str(t) for t in trends],
@@ -110,7 +136,65 @@ def regime_history(
     )
 
 
+def _aligned(series: pd.Series | None, index: pd.Index) -> pd.Series:
+    """`series` on `index`, carried forward over gaps; all NaN when there is none."""
+    if series is None:
+        return pd.Series(np.nan, index=index)
+    return series.astype(float).reindex(index).ffill()
+
+
 def flips_per_year(regimes: pd.Series) -> pd.Series:
     """How many times the regime changed in each calendar year of a session-indexed series."""
     changed = (regimes != regimes.shift()).iloc[1:]
     return changed.groupby(changed.index.year).sum().astype(int)
+
+
+def regime_after(
+    closes: pd.Series,
+    vix: pd.Series,
+    params: RegimeParams,
+    iv_rank: float | None = None,
+    by_underlying: Mapping[str, RegimeName] | None = None,
+    vix3m: pd.Series | None = None,
+) -> MarketRegime:
+    """The regime after the last close of `closes` (a session-indexed series): the last row of
+    regime_history with its permissions and size multiplier."""
+    last = regime_history(closes, vix, params, vix3m).iloc[-1]
+    name = RegimeName(last["regime"])
+    return MarketRegime(
+        name=name,
+        trend=Trend(last["trend"]),
+        vol_level=VolLevel(last["vol_level"]),
+        close=float(last["close"]),
+        sma_fast=float(last["sma_fast"]),
+        sma_slow=float(last["sma_slow"]),
+        vix=float(last["vix"]),
+        iv_rank=iv_rank,
+        permissions=params.permissions[name],
+        size_multiplier=params.size_multipliers[name],
+        slow_slope_pct=float(last["slow_slope_pct"]),
+        term_ratio=float(last["term_ratio"]),
+        raw_name=RegimeName(last["raw_regime"]),
+        regime_sessions=int(last["regime_sessions"]),
+        closed_session=pd.Timestamp(last.name).date(),
+        by_underlying=dict(by_underlying or {}),
+    )
+
+
+def classify_regime(
+    closes: pd.Series, vix: float, iv_rank: float | None, params: RegimeParams, vix3m: float | None = None
+) -> MarketRegime:
+    """One session's own classification (no hysteresis) from its daily closes (oldest first, the session's
+    last) and its VIX (and VIX3M): the regime_history rules applied to that session alone."""
+    if len(closes) < params.slow_window:
+        raise RegimeError(
+            f"regime needs at least slow_window={params.slow_window} daily closes, got {len(closes)}"
+        )
+    if not (math.isfinite(vix) and vix > 0):
+        raise RegimeError(f"vix must be positive and finite, got {vix!r}")
+    if iv_rank is not None and not 0 <= iv_rank <= 100:
+        raise RegimeError(f"iv_rank must be within [0, 100], got {iv_rank!r}")
+    last = closes.index[-1:]
+    alone = params.model_copy(update={"confirm_sessions": 1, "vix_margin": 0.0})
+    vix3m_series = None if vix3m is None else pd.Series([vix3m], index=last)
+    return regime_after(closes, pd.Series([vix], index=last), alone, iv_rank, vix3m=vix3m_series)

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,10 +13,10 @@ from trading_pipeline.core.regime import (
     RegimeParams,
     Trend,
     VolLevel,
-    classify_regime,
     trend_of,
     vol_level_of,
 )
+from trading_pipeline.core.regime_history import classify_regime
 from trading_pipeline_tests.real_market_data import daily_closes, needs_market_data
 
 PARAMS = RegimeParams()
@@ -260,3 +262,59 @@ def test_mid_2017_is_bull_calm():
     # Assert
     assert (regime.name, regime.trend, regime.vol_level) == ("bull_calm", Trend.UP, VolLevel.LOW)
     assert regime.allows("short_strangle")
+
+
+def test_permissions_and_size_multipliers_must_list_every_regime_with_known_names_and_bounds() -> None:
+    without_crisis = {n: s for n, s in REGIME_PERMISSIONS.items() if n is not RegimeName.CRISIS}
+    with pytest.raises(
+        ValidationError, match=r"permissions must list every regime; missing \[<RegimeName.CRISIS"
+    ):
+        RegimeParams(permissions=without_crisis)
+    unknown = {**REGIME_PERMISSIONS, RegimeName.BULL_CALM: frozenset({"butterfly"})}
+    with pytest.raises(
+        ValidationError, match=r"permissions.bull_calm names unknown strategies \['butterfly'\]"
+    ):
+        RegimeParams(permissions=unknown)
+    too_big = {**PARAMS.size_multipliers, RegimeName.RANGE_CALM: 3.0}
+    with pytest.raises(ValidationError, match=r"size_multipliers.range_calm must lie in \[0, 2.0\], got 3.0"):
+        RegimeParams(size_multipliers=too_big)
+
+
+@pytest.mark.parametrize(
+    ("multiplier", "contracts", "sized"), [(1.0, 3, 3), (0.5, 3, 2), (0.5, 1, 1), (0.0, 5, 0)]
+)
+def test_a_regime_scales_size_rounding_half_up_and_keeps_one_contract_unless_its_multiplier_is_zero(
+    multiplier: float, contracts: int, sized: int
+) -> None:
+    # Arrange
+    regime = classify_regime(_closes(np.linspace(100.0, 130.0, 260)), vix=12.0, iv_rank=None, params=PARAMS)
+
+    # Act / Assert
+    assert replace(regime, size_multiplier=multiplier).sized(contracts) == sized
+
+
+def test_the_regime_takes_its_permissions_and_size_from_the_configuration() -> None:
+    # Arrange: a rising market with a VIX of 28 is bull_volatile
+    params = PARAMS.model_copy(
+        update={
+            "permissions": {**PARAMS.permissions, RegimeName.BULL_VOLATILE: frozenset({"iron_condor"})},
+            "size_multipliers": {**PARAMS.size_multipliers, RegimeName.BULL_VOLATILE: 0.25},
+        }
+    )
+
+    # Act
+    regime = classify_regime(_closes(np.linspace(100.0, 130.0, 260)), vix=28.0, iv_rank=None, params=params)
+
+    # Assert
+    assert regime.name is RegimeName.BULL_VOLATILE
+    assert regime.permissions == {"iron_condor"} and regime.size_multiplier == 0.25
+
+
+def test_a_falling_slow_average_holds_an_up_trend_back_and_an_unknown_slope_does_not() -> None:
+    # Arrange: the bullish stack close > fast > slow, clear of the band
+    stack = (110.0, 105.0, 100.0, 0.01)
+
+    # Act / Assert
+    assert trend_of(*stack, slow_slope_pct=-0.5) is Trend.SIDEWAYS
+    assert trend_of(*stack, slow_slope_pct=0.5) is Trend.UP
+    assert trend_of(*stack) is Trend.UP

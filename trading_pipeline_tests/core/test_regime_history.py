@@ -8,13 +8,14 @@ import pytest
 
 from trading_pipeline.core.regime import RegimeError, RegimeName, RegimeParams
 from trading_pipeline.core.regime_history import (
-    RegimeStability,
     confirmed,
     flips_per_year,
+    lifted_by_backwardation,
+    regime_after,
     regime_history,
     vol_levels,
 )
-from trading_pipeline_tests.real_market_data import daily_closes, needs_market_data
+from trading_pipeline_tests.real_market_data import cboe_closes, daily_closes, needs_market_data
 
 PARAMS = RegimeParams()
 CALM, VOLATILE, CRISIS = RegimeName.RANGE_CALM, RegimeName.RANGE_VOLATILE, RegimeName.CRISIS
@@ -61,7 +62,7 @@ def test_regime_history_keeps_every_input_as_a_number() -> None:
     vix = pd.Series(13.0, index=sessions)
 
     # Act
-    history = regime_history(closes, vix, PARAMS, RegimeStability())
+    history = regime_history(closes, vix, PARAMS)
 
     # Assert
     assert len(history) == 260 - PARAMS.slow_window + 1
@@ -76,12 +77,12 @@ def test_regime_history_refuses_a_non_positive_close_naming_it() -> None:
 
     # Act / Assert
     with pytest.raises(RegimeError, match=r"close must be positive and finite, got -1\.0"):
-        regime_history(closes, closes.abs(), PARAMS, RegimeStability())
+        regime_history(closes, closes.abs(), PARAMS)
 
 
 @pytest.fixture(scope="module")
 def spy_history() -> pd.DataFrame:
-    return regime_history(daily_closes("SPY"), daily_closes("VIX"), PARAMS, RegimeStability())
+    return regime_history(daily_closes("SPY"), daily_closes("VIX"), PARAMS, cboe_closes("VIX3M"))
 
 
 @needs_market_data
@@ -114,3 +115,52 @@ def test_spy_regime_flips_at_most_20_times_a_year_with_a_median_of_at_most_8(
     assert len(flips) == 18
     assert flips.median() <= 8
     assert flips.max() <= 20
+
+
+def test_regime_after_is_the_confirmed_regime_of_the_last_close_with_its_raw_one_and_age() -> None:
+    # Arrange: 260 calm rising sessions, then the VIX jumps to 28 for the last three closes
+    sessions = pd.bdate_range("2024-01-01", periods=260)
+    closes = pd.Series(np.linspace(100.0, 130.0, len(sessions)), index=sessions)
+    vix = pd.Series(13.0, index=sessions)
+    vix.iloc[-3:] = 28.0
+
+    # Act
+    regime = regime_after(closes, vix, PARAMS, iv_rank=64.0, by_underlying={"QQQ": RegimeName.BULL_CALM})
+
+    # Assert: not yet confirmed (3 of 8 sessions), so still bull_calm with full permissions
+    assert (regime.name, regime.raw_name) == (RegimeName.BULL_CALM, RegimeName.BULL_VOLATILE)
+    assert regime.regime_sessions == 260 - PARAMS.slow_window + 1
+    assert regime.closed_session == sessions[-1].date() and regime.vix == 28.0
+    assert regime.permissions == PARAMS.permissions[RegimeName.BULL_CALM] and regime.size_multiplier == 1.0
+    assert regime.iv_rank == 64.0 and regime.by_underlying == {"QQQ": RegimeName.BULL_CALM}
+
+
+def test_an_inverted_term_structure_makes_a_calm_level_volatile_and_leaves_the_rest() -> None:
+    # Arrange: LOW, NORMAL, NORMAL, HIGH, EXTREME, NORMAL with VIX / VIX3M ratios
+    levels = np.array([0, 1, 1, 2, 3, 1])
+    ratios = np.array([1.05, 1.0, 0.97, 1.2, 1.3, np.nan])
+
+    # Act
+    lifted = lifted_by_backwardation(levels, ratios, threshold=1.0)
+
+    # Assert: only the inverted calm sessions become HIGH; no ratio (no VIX3M yet) lifts nothing
+    assert lifted.tolist() == [2, 2, 1, 2, 3, 1]
+
+
+def test_regime_history_reads_the_term_structure_and_the_slow_slope_as_numbers() -> None:
+    # Arrange: a rising market with a calm VIX of 18, inverted against a VIX3M of 17 on the last 10 closes
+    sessions = pd.bdate_range("2024-01-01", periods=260)
+    closes = pd.Series(np.linspace(100.0, 130.0, len(sessions)), index=sessions)
+    vix = pd.Series(18.0, index=sessions)
+    vix3m = pd.Series(20.0, index=sessions)
+    vix3m.iloc[-10:] = 17.0
+
+    # Act
+    history = regime_history(closes, vix, PARAMS, vix3m)
+
+    # Assert: volatile once the inversion has held the confirmation sessions
+    last = history.iloc[-1]
+    assert last["term_ratio"] == pytest.approx(18.0 / 17.0)
+    assert last["slow_slope_pct"] > 0
+    assert (last["raw_regime"], last["regime"]) == ("bull_volatile", "bull_volatile")
+    assert history["regime"].iloc[-11] == "bull_calm"
