@@ -150,7 +150,7 @@ def _describe_tick(tick: TickReport, ledger: SqlLedger, symbol: str) -> None:
     tick.lines += tick.step_failures
     rank = tick.value("iv_rank", f"iv_rank_{symbol}")
     if rank is not None:
-        tick.lines.append(f"{symbol} IVR {rank:5.1f} ATM IV {tick.value('iv_rank', f'atm_iv_{symbol}'):.3f}")
+        tick.lines.append(f"{symbol} IVR {rank:5.1f} IV {tick.value('iv_rank', f'iv_30d_{symbol}'):.3f}")
     regime = tick.value("market_regime", "regime")
     if regime:
         tick.lines.append(f"regime {regime} (VIX {tick.value('market_regime', 'vix'):.1f})")

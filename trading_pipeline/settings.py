@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trading_pipeline.adapters.ledger.migrate import LedgerUnavailableError, display_url, ledger_exists
 from trading_pipeline.core.fills import FillModel
+from trading_pipeline.core.iv_history import IvMeasure
 from trading_pipeline.core.regime import RegimeParams
 from trading_pipeline.core.risk import RiskLimits
 from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams
@@ -115,6 +116,19 @@ class VolatilityConfig(_Frozen):
     iv_lookback_sessions: int = Field(252, ge=20, le=2520)
     min_iv_observations: int = Field(200, ge=10, le=2520)
     realized_vol_window: int = Field(20, ge=2, le=252)
+    #: How today's 30-day IV is measured on the chain (core/iv_history.IvMeasure).
+    iv_measure: IvMeasure = IvMeasure.MODEL_FREE
+    #: A recorded IV history (adapters/market_data/recorded_iv.py), the second source after the ledger.
+    recorded_history: Path | None = None
+
+    @model_validator(mode="after")
+    def _minimum_fits_the_lookback(self) -> Self:
+        if self.min_iv_observations > self.iv_lookback_sessions - 1:
+            raise ValueError(
+                f"min_iv_observations ({self.min_iv_observations}) must be at most iv_lookback_sessions - 1 "
+                f"({self.iv_lookback_sessions - 1}): the lookback ends with today's own value"
+            )
+        return self
 
 
 class DataQualityConfig(_Frozen):

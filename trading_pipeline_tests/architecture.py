@@ -8,6 +8,7 @@ SESSION_ASSETS = frozenset(
         "option_chains",
         "implied_vol_history",
         "iv_rank",
+        "dealer_gamma_exposure",
         "market_regime",
         "trade_candidates",
         "broker_reconciliation",

@@ -40,7 +40,13 @@ MORNING = time(10, 0)
 AFTERNOON = time(15, 30)
 
 #: Short IV lookback so the history bootstraps 29 past sessions, not 251.
-TEST_VOLATILITY = {"iv_lookback_sessions": 30, "min_iv_observations": 20, "realized_vol_window": 20}
+TEST_VOLATILITY = {
+    "iv_lookback_sessions": 30,
+    "min_iv_observations": 20,
+    "realized_vol_window": 20,
+    "iv_measure": "model_free",
+    "recorded_history": None,
+}
 
 SESSION_JOB = "trading_session_job"
 

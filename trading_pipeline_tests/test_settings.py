@@ -12,14 +12,17 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from trading_pipeline.adapters.ledger.migrate import upgrade
+from trading_pipeline.core.iv_history import IvMeasure
 from trading_pipeline.settings import (
     LIVE_ACKNOWLEDGEMENT,
     ConfigError,
     EnvSettings,
     PipelineConfig,
     TradingEnv,
+    VolatilityConfig,
     check_data_dir,
     check_environment,
     check_environment_variables,
@@ -446,3 +449,13 @@ def test_env_settings_read_environment_and_ledger_url_from_the_environment(
     assert settings.env is TradingEnv.REPLAY
     assert settings.ledger_url == url
     assert settings.resolved_ledger_url == url
+
+
+def test_iv_minimum_observations_must_fit_in_the_lookback_before_today() -> None:
+    with pytest.raises(
+        ValidationError, match=r"min_iv_observations \(252\) must be at most iv_lookback_sessions"
+    ):
+        VolatilityConfig(iv_lookback_sessions=252, min_iv_observations=252)
+    assert (
+        VolatilityConfig(iv_lookback_sessions=252, min_iv_observations=251).iv_measure is IvMeasure.MODEL_FREE
+    )

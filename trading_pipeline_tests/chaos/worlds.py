@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.core.calendar import next_session
+from trading_pipeline.core.iv_history import IvObservation
 from trading_pipeline.defs.partitions import DECISION_TIME_TAG
 from trading_pipeline.defs.resources import SimulatedMarketResource
 from trading_pipeline.runner import QUIET
@@ -196,9 +197,12 @@ class PostgresWorlds(TrialWorlds):
         template_ledger, target = SqlLedger(self._template.ledger_url), SqlLedger.open(url)
         try:
             observations = template_ledger.snapshot()["iv_observations"]
-            for (underlying, source), rows in observations.groupby(["underlying", "source"]):
-                values = dict(zip(rows["session"], rows["atm_iv_30d"], strict=True))
-                target.record_iv_observations(str(underlying), values, str(source))
+            for underlying, rows in observations.groupby("underlying"):
+                values = {
+                    row.session: IvObservation(row.iv_30d, row.source, row.observed_at)
+                    for row in rows.itertuples()
+                }
+                target.record_iv_observations(str(underlying), values)
         finally:
             template_ledger.dispose()
             target.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 
@@ -35,12 +36,15 @@ def test_a_replayed_october_2008_session_passes_the_chain_gates_and_is_a_crisis(
     # Act
     result = harness.run_session(date(2008, 10, 15), MORNING)
 
-    # Assert: real inputs reached every stage; the VIX of that morning makes it a crisis with no entries
+    # Assert: real inputs reached every stage; the VIX close before it makes it a crisis with no entries
     checks = check_evaluations(result)
     assert all(checks[name].passed for name in CHAIN_CHECKS), {n: checks[n].passed for n in CHAIN_CHECKS}
     regime = asset_metadata(result, "market_regime")
     assert regime["regime"] == "crisis"
-    assert regime["vix"] == pytest.approx(55.69, abs=0.01)  # VIX open that day
+    assert regime["vix"] == pytest.approx(55.13, abs=0.01)  # VIX close of 2008-10-14, not the open's 55.69
+    assert regime["decided_by_close_of"] == "2008-10-14"
+    assert math.isnan(regime["vix_to_vix3m"])  # the VIX3M history begins in 2009: no term structure yet
+    assert "VIX3M" in asset_metadata(result, "underlying_bars")["unavailable"]
     chains = asset_metadata(result, "option_chains")
     assert chains["spot_SPY"] == pytest.approx(97.46, abs=0.01)  # the open of 2008-10-15: its close is future
     assert 0.0 < chains["rate_SPY"] < 0.01  # T-bills near zero in the panic
@@ -50,6 +54,8 @@ def test_a_replayed_october_2008_session_passes_the_chain_gates_and_is_a_crisis(
     for estimator in ("parkinson", "garman_klass", "yang_zhang"):
         assert 0.5 < rv[f"rv_{estimator}_SPY"] / rv["rv_SPY"] < 2.0
     assert rv["rv_SPY"] > 0.5  # 20-day close-to-close vol of SPY into 2008-10-14
+    sources = asset_metadata(result, "implied_vol_history")["sources"]  # no provider answers past chains
+    assert sources == {"SPY proxy:VIX": 29, "SPY chain:model_free:replay": 1}
     ranks = asset_metadata(result, "iv_rank")  # high in its lookback, below the peak of 2008-10-10
     assert ranks["iv_observations_SPY"] == TEST_VOLATILITY["iv_lookback_sessions"] - 1
     assert 50.0 < ranks["iv_rank_SPY"] < 100.0 and 80.0 < ranks["iv_percentile_SPY"] < 100.0

@@ -77,8 +77,10 @@ def short_strangle_candidates(
     params: ShortStrangleParams,
     limit_fraction: Decimal,
     now: datetime,
+    contracts: int | None = None,
 ) -> StrategyOutcome:
-    """Propose at most one strangle from an enriched chain of `params.underlying`, or say why not."""
+    """Propose at most one strangle from an enriched chain of `params.underlying`, or say why not;
+    `contracts` (the regime's sizing of params.contracts) replaces the configured size when given."""
     del now  # the chain already carries time to expiry; kept for the common strategy signature
     skipped: list[str] = []
     if not params.enabled:
@@ -87,6 +89,9 @@ def short_strangle_candidates(
         skipped.append(f"regime {regime_name} does not permit {STRATEGY}")
     if iv_rank < params.min_iv_rank:
         skipped.append(f"iv rank {iv_rank:.1f} below minimum {params.min_iv_rank:.1f}")
+    quantity = params.contracts if contracts is None else contracts
+    if quantity < 1:
+        skipped.append(f"regime {regime_name} sizes {STRATEGY} to {quantity} contracts")
     if skipped:
         return StrategyOutcome(STRATEGY, skipped=tuple(skipped))
 
@@ -129,7 +134,7 @@ def short_strangle_candidates(
         underlying=params.underlying,
         expiration=expiration,
         legs=legs,
-        quantity=params.contracts,
+        quantity=quantity,
         mid_value=mid_value,
         natural_value=structure_price(legs, quotes, Decimal(1)),
         limit_price=structure_price(legs, quotes, limit_fraction),

@@ -57,6 +57,7 @@ def trade_candidates(
         params,
         config.execution.limit_fraction_of_half_spread,
         now,
+        contracts=market_regime.sized(params.contracts),
     )
     candidates = sorted(outcome.candidates, key=lambda c: c.score, reverse=True)
     context.add_output_metadata(

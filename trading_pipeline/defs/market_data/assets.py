@@ -3,14 +3,34 @@
 import dagster as dg
 import pandas as pd
 
+from trading_pipeline.adapters.market_data.base import MarketDataError
 from trading_pipeline.core.calendar import previous_session, sessions_ending
 from trading_pipeline.core.chain import enrich_chain, normalize_chain
+from trading_pipeline.core.iv_history import PROXY_INDEX_SYMBOL, PROXY_RV_WINDOW, VIX_UNDERLYINGS
+from trading_pipeline.core.regime_history import REGIME_WARMUP_SESSIONS, TERM_SYMBOL
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
 from trading_pipeline.defs.resources import MarketDataResource, TradingConfigResource
+from trading_pipeline.settings import PipelineConfig
 
+#: Vol indices of the term structure, read where the provider has them (VIX9D began 2011, VIX3M 2009-09).
+TERM_SYMBOLS = ("VIX9D", TERM_SYMBOL)
 #: Extra sessions of bars beyond the longest lookback, so windows are full on the first day.
 BAR_MARGIN_SESSIONS = 10
+
+
+def bar_lookback(config: PipelineConfig) -> int:
+    """Sessions of daily bars the volatility and regime assets read: the regime's slow average plus its
+    hysteresis warm-up, or the IV lookback plus the proxy's realized-vol window, whichever is longer."""
+    regime = config.regime.slow_window + REGIME_WARMUP_SESSIONS
+    iv = config.volatility.iv_lookback_sessions + PROXY_RV_WINDOW
+    return max(regime, iv) + BAR_MARGIN_SESSIONS
+
+
+def _proxy_index(underlyings: tuple[str, ...]) -> set[str]:
+    """The S&P 500 tracker, when an underlying's VIX proxy is scaled by realized vol against it."""
+    scaled = [u for u in underlyings if u not in VIX_UNDERLYINGS]
+    return {PROXY_INDEX_SYMBOL} if scaled else set()
 
 
 @dg.asset(partitions_def=session_partitions, group_name="market_data", compute_kind="pandas")
@@ -20,14 +40,26 @@ def underlying_bars(
     """Daily bars up to the previous session (the current session is not closed at decision time)."""
     config = trading_config.load()
     session = session_of_partition(context)
-    lookback = max(config.regime.slow_window, config.volatility.iv_lookback_sessions) + BAR_MARGIN_SESSIONS
+    lookback = bar_lookback(config)
     last_closed = previous_session(session)
     start = sessions_ending(last_closed, lookback)[0]
     symbols = sorted(
-        {*config.universe.underlyings, config.universe.regime_underlying, config.universe.volatility_index}
+        {
+            *config.universe.underlyings,
+            config.universe.regime_underlying,
+            config.universe.volatility_index,
+            *_proxy_index(config.universe.underlyings),
+        }
     )
     client = market_data.client()
     frames = [client.daily_bars(symbol, start, last_closed).assign(symbol=symbol) for symbol in symbols]
+    unavailable = {}
+    for symbol in TERM_SYMBOLS:  # optional: the VIX term structure where the provider has it
+        try:
+            frames.append(client.daily_bars(symbol, start, last_closed).assign(symbol=symbol))
+        except MarketDataError as exc:
+            unavailable[symbol] = str(exc)
+            context.log.info(f"no {symbol} bars, so no {symbol} in the term structure: {exc}")
     bars = pd.concat(frames).rename_axis("session").reset_index()
     last = bars.sort_values("session").groupby("symbol").tail(1)
     context.add_output_metadata(
@@ -35,6 +67,7 @@ def underlying_bars(
             "rows": len(bars),
             "last_session": last_closed.isoformat(),
             **{f"close_{row.symbol}": float(row.close) for row in last.itertuples()},
+            "unavailable": dg.MetadataValue.json(unavailable),
         }
     )
     return bars

@@ -20,9 +20,9 @@ def iv_rank_history_sufficient_and_in_range(
     for row in iv_rank.itertuples():
         if row.observations < minimum:
             problems.append(f"{row.underlying}: {row.observations} observations < {minimum}")
-        for name in ("iv_rank", "iv_percentile", "atm_iv_30d"):
+        for name in ("iv_rank", "iv_percentile", "iv_30d"):
             value = float(getattr(row, name))
-            upper = 100.0 if name != "atm_iv_30d" else 5.0
+            upper = 100.0 if name != "iv_30d" else 5.0
             if not (math.isfinite(value) and 0.0 <= value <= upper):
                 problems.append(f"{row.underlying}: {name}={value} outside [0, {upper}]")
     return dg.AssetCheckResult(
