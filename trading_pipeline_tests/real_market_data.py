@@ -11,6 +11,11 @@ needs_market_data = pytest.mark.skipif(
 )
 
 
+def daily_bars(symbol: str) -> pd.DataFrame:
+    """Yahoo daily bars (Open, High, Low, Close, ...) of `symbol`, indexed by date."""
+    return pd.read_csv(MARKET_DATA / "daily" / f"{symbol}.csv", parse_dates=["Date"], index_col="Date")
+
+
 def daily_closes(symbol: str) -> pd.Series:
     """Yahoo daily closes (split-adjusted, not dividend-adjusted) of `symbol`, indexed by date."""
     frame = pd.read_csv(MARKET_DATA / "daily" / f"{symbol}.csv", parse_dates=["Date"], index_col="Date")

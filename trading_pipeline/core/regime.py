@@ -111,8 +111,14 @@ class RegimeParams(BaseModel):
     vix_extreme: float = Field(35.0, gt=0.0)
     #: Sessions over which the slow average's slope is measured; a falling slow average is never UP.
     slope_sessions: int = Field(20, ge=1, le=250)
+    #: ADX (Wilder, `adx_window`) below this is too weak a trend to call UP.
+    adx_window: int = Field(14, ge=2, le=100)
+    adx_trend_min: float = Field(15.0, ge=0.0, le=100.0)
     #: VIX / VIX3M at or above this (an inverted term structure) makes a calm level volatile (HIGH).
     backwardation_ratio: float = Field(1.0, ge=0.8, le=1.5)
+    #: The VIX's rank (0-100) over `iv_rank_lookback` closes at or above this makes a calm level volatile.
+    iv_rank_lookback: int = Field(252, ge=20, le=2520)
+    iv_rank_volatile: float = Field(90.0, ge=0.0, le=100.0)
     #: Sessions in a row a new regime must hold before it replaces the current one (a crisis starts at once).
     confirm_sessions: int = Field(8, ge=1, le=60)
     #: VIX points below a threshold the VIX must fall before its level is left (a Schmitt trigger).
@@ -172,6 +178,10 @@ class MarketRegime:
     slow_slope_pct: float = math.nan
     #: VIX / VIX3M at the close (NaN without a VIX3M); at or above `backwardation_ratio` it is volatile.
     term_ratio: float = math.nan
+    #: ADX of the regime underlying (NaN without highs and lows); below `adx_trend_min` it is not UP.
+    adx: float = math.nan
+    #: The VIX's rank over `iv_rank_lookback` closes; at or above `iv_rank_volatile` it is volatile.
+    vix_rank: float = math.nan
     #: The last close's own classification, before hysteresis (equal to `name` once confirmed).
     raw_name: RegimeName | None = None
     #: Sessions the regime has held, counting the last close's.
@@ -195,17 +205,24 @@ class MarketRegime:
 
 
 def trend_of(
-    close: float, sma_fast: float, sma_slow: float, band: float, slow_slope_pct: float = math.nan
+    close: float,
+    sma_fast: float,
+    sma_slow: float,
+    band: float,
+    slow_slope_pct: float = math.nan,
+    adx: float = math.nan,
+    adx_min: float = 0.0,
 ) -> Trend:
-    """UP needs the bullish stack close > fast > slow and a slow average that is not falling; DOWN only
-    the close below both averages.
+    """UP needs the bullish stack close > fast > slow, a slow average that is not falling and an ADX of at
+    least `adx_min` (a trend with strength); DOWN only the close below both averages.
 
     Each comparison must clear the band. DOWN does not wait for the fast average to cross under
-    the slow one, so a crash counts at once (on 2020-03-16 the 50-day was still above the 200-day).
-    An unknown slope (NaN: too little history) does not hold UP back.
+    the slow one, nor for ADX, so a crash counts at once (on 2020-03-16 the 50-day was still above the
+    200-day). An unknown slope or ADX (NaN: too little history) does not hold UP back.
     """
     rising = not slow_slope_pct < 0
-    if close > sma_fast * (1 + band) and sma_fast > sma_slow * (1 + band) and rising:
+    strong = not adx < adx_min
+    if close > sma_fast * (1 + band) and sma_fast > sma_slow * (1 + band) and rising and strong:
         return Trend.UP
     if close < sma_fast * (1 - band) and close < sma_slow * (1 - band):
         return Trend.DOWN

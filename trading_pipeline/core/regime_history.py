@@ -16,7 +16,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from trading_pipeline.core.indicators import sma
+from trading_pipeline.core.indicators import adx, sma
+from trading_pipeline.core.iv_history import rolling_rank_and_percentile
 from trading_pipeline.core.regime import (
     MarketRegime,
     RegimeError,
@@ -73,20 +74,25 @@ def confirmed(raw: list[RegimeName], confirm_sessions: int) -> tuple[list[Regime
     return regimes, held
 
 
-def lifted_by_backwardation(levels: np.ndarray, term_ratio: np.ndarray, threshold: float) -> np.ndarray:
-    """Vol level indices with a calm level (LOW, NORMAL) raised to HIGH where VIX / VIX3M >= threshold:
-    an inverted term structure is stress the VIX level alone may not show yet. NaN ratios lift nothing."""
+def lifted_to_volatile(levels: np.ndarray, stressed: np.ndarray) -> np.ndarray:
+    """Vol level indices with a calm level (LOW, NORMAL) raised to HIGH where `stressed`: an inverted term
+    structure or a VIX at the top of its year is stress the VIX level alone may not show yet."""
     high = LEVELS.index(VolLevel.HIGH)
-    inverted = np.nan_to_num(term_ratio, nan=0.0) >= threshold
-    return np.where(inverted & (levels < high), high, levels)
+    return np.where(stressed & (levels < high), high, levels)
 
 
 def regime_history(
-    closes: pd.Series, vix: pd.Series, params: RegimeParams, vix3m: pd.Series | None = None
+    closes: pd.Series,
+    vix: pd.Series,
+    params: RegimeParams,
+    vix3m: pd.Series | None = None,
+    high: pd.Series | None = None,
+    low: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per session with a full slow average and a VIX: close, sma_fast, sma_slow, slow_slope_pct,
-    vix, term_ratio (VIX / VIX3M, NaN without a VIX3M), vol_level_index, trend, vol_level, raw_regime,
-    regime and regime_sessions (how long it has held)."""
+    adx (NaN without highs and lows), vix, vix_rank (of the VIX over iv_rank_lookback closes), term_ratio
+    (VIX / VIX3M, NaN without a VIX3M), vol_level_index, trend, vol_level, raw_regime, regime and
+    regime_sessions (how long it has held)."""
     bad = closes.loc[~(np.isfinite(closes) & (closes > 0))]
     if not bad.empty:
         raise RegimeError(f"close must be positive and finite, got {float(bad.iloc[0])} at {bad.index[0]}")
@@ -99,7 +105,9 @@ def regime_history(
             "sma_fast": sma(prices, params.fast_window),
             "sma_slow": slow,
             "slow_slope_pct": (slow / slow.shift(params.slope_sessions) - 1.0) * 100.0,
+            "adx": _adx(high, low, prices, params.adx_window),
             "vix": aligned_vix,
+            "vix_rank": rolling_rank_and_percentile(aligned_vix, params.iv_rank_lookback)["iv_rank"],
             "term_ratio": aligned_vix / _aligned(vix3m, closes.index),
         }
     ).dropna(subset=["close", "sma_fast", "sma_slow", "vix"])
@@ -113,15 +121,21 @@ def regime_history(
         raise RegimeError(
             f"vix must be positive and finite, got {float(bad_vix.iloc[0])} at {bad_vix.index[0]}"
         )
-    levels = lifted_by_backwardation(
-        vol_levels(frame["vix"].to_numpy(), params, params.vix_margin),
-        frame["term_ratio"].to_numpy(),
-        params.backwardation_ratio,
+    stressed = (frame["term_ratio"] >= params.backwardation_ratio) | (
+        frame["vix_rank"] >= params.iv_rank_volatile
+    )
+    levels = lifted_to_volatile(
+        vol_levels(frame["vix"].to_numpy(), params, params.vix_margin), stressed.to_numpy()
     )
     trends = [
-        trend_of(c, f, s, params.trend_band, slope)
-        for c, f, s, slope in zip(
-            frame["close"], frame["sma_fast"], frame["sma_slow"], frame["slow_slope_pct"], strict=True
+        trend_of(c, f, s, params.trend_band, slope, strength, params.adx_trend_min)
+        for c, f, s, slope, strength in zip(
+            frame["close"],
+            frame["sma_fast"],
+            frame["sma_slow"],
+            frame["slow_slope_pct"],
+            frame["adx"],
+            strict=True,
         )
     ]
     raw = [regime_name(t, LEVELS[level]) for t, level in zip(trends, levels, strict=True)]
@@ -134,6 +148,15 @@ def regime_history(
         regime=[str(r) for r in regimes],
         regime_sessions=held,
     )
+
+
+def _adx(high: pd.Series | None, low: pd.Series | None, close: pd.Series, window: int) -> pd.Series:
+    """Wilder's ADX on the closes' sessions; all NaN without highs and lows."""
+    if high is None or low is None:
+        return pd.Series(np.nan, index=close.index)
+    return adx(
+        high.astype(float).reindex(close.index), low.astype(float).reindex(close.index), close, window
+    )["adx"]
 
 
 def _aligned(series: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -156,10 +179,12 @@ def regime_after(
     iv_rank: float | None = None,
     by_underlying: Mapping[str, RegimeName] | None = None,
     vix3m: pd.Series | None = None,
+    high: pd.Series | None = None,
+    low: pd.Series | None = None,
 ) -> MarketRegime:
     """The regime after the last close of `closes` (a session-indexed series): the last row of
     regime_history with its permissions and size multiplier."""
-    last = regime_history(closes, vix, params, vix3m).iloc[-1]
+    last = regime_history(closes, vix, params, vix3m, high, low).iloc[-1]
     name = RegimeName(last["regime"])
     return MarketRegime(
         name=name,
@@ -173,6 +198,8 @@ def regime_after(
         permissions=params.permissions[name],
         size_multiplier=params.size_multipliers[name],
         slow_slope_pct=float(last["slow_slope_pct"]),
+        adx=float(last["adx"]),
+        vix_rank=float(last["vix_rank"]),
         term_ratio=float(last["term_ratio"]),
         raw_name=RegimeName(last["raw_regime"]),
         regime_sessions=int(last["regime_sessions"]),

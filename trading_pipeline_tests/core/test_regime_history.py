@@ -10,12 +10,12 @@ from trading_pipeline.core.regime import RegimeError, RegimeName, RegimeParams
 from trading_pipeline.core.regime_history import (
     confirmed,
     flips_per_year,
-    lifted_by_backwardation,
+    lifted_to_volatile,
     regime_after,
     regime_history,
     vol_levels,
 )
-from trading_pipeline_tests.real_market_data import cboe_closes, daily_closes, needs_market_data
+from trading_pipeline_tests.real_market_data import cboe_closes, daily_bars, daily_closes, needs_market_data
 
 PARAMS = RegimeParams()
 CALM, VOLATILE, CRISIS = RegimeName.RANGE_CALM, RegimeName.RANGE_VOLATILE, RegimeName.CRISIS
@@ -82,7 +82,10 @@ def test_regime_history_refuses_a_non_positive_close_naming_it() -> None:
 
 @pytest.fixture(scope="module")
 def spy_history() -> pd.DataFrame:
-    return regime_history(daily_closes("SPY"), daily_closes("VIX"), PARAMS, cboe_closes("VIX3M"))
+    spy = daily_bars("SPY")
+    return regime_history(
+        spy["Close"], daily_closes("VIX"), PARAMS, cboe_closes("VIX3M"), spy["High"], spy["Low"]
+    )
 
 
 @needs_market_data
@@ -135,16 +138,38 @@ def test_regime_after_is_the_confirmed_regime_of_the_last_close_with_its_raw_one
     assert regime.iv_rank == 64.0 and regime.by_underlying == {"QQQ": RegimeName.BULL_CALM}
 
 
-def test_an_inverted_term_structure_makes_a_calm_level_volatile_and_leaves_the_rest() -> None:
-    # Arrange: LOW, NORMAL, NORMAL, HIGH, EXTREME, NORMAL with VIX / VIX3M ratios
-    levels = np.array([0, 1, 1, 2, 3, 1])
-    ratios = np.array([1.05, 1.0, 0.97, 1.2, 1.3, np.nan])
+def test_stress_makes_a_calm_level_volatile_and_leaves_the_rest() -> None:
+    # Arrange: LOW, NORMAL, NORMAL, HIGH, EXTREME and whether each session shows stress
+    levels = np.array([0, 1, 1, 2, 3])
+    stressed = np.array([True, True, False, True, False])
 
     # Act
-    lifted = lifted_by_backwardation(levels, ratios, threshold=1.0)
+    lifted = lifted_to_volatile(levels, stressed)
 
-    # Assert: only the inverted calm sessions become HIGH; no ratio (no VIX3M yet) lifts nothing
-    assert lifted.tolist() == [2, 2, 1, 2, 3, 1]
+    # Assert: only the stressed calm sessions become HIGH
+    assert lifted.tolist() == [2, 2, 1, 2, 3]
+
+
+def test_a_vix_at_the_top_of_its_year_makes_the_regime_volatile_and_a_weak_trend_is_not_up() -> None:
+    # Arrange: a rising market; the VIX drifts down from 14 to 11, then jumps to 14.5 (its year's top)
+    sessions = pd.bdate_range("2024-01-01", periods=300)
+    closes = pd.Series(np.linspace(100.0, 130.0, len(sessions)), index=sessions)
+    vix = pd.Series(np.linspace(14.0, 11.0, len(sessions)), index=sessions)
+    vix.iloc[-10:] = 14.5
+    flat = pd.Series(1.0, index=sessions)
+
+    demanding = PARAMS.model_copy(update={"adx_trend_min": 101.0})  # no ADX reaches it
+
+    # Act
+    strong = regime_history(closes, vix, PARAMS, high=closes + flat, low=closes - flat).iloc[-1]
+    weak = regime_history(closes, vix, demanding, high=closes + flat, low=closes - flat).iloc[-1]
+    unknown = regime_history(closes, vix, demanding).iloc[-1]
+
+    # Assert: the VIX tops its year; ADX decides UP, and an unknown ADX (no highs and lows) does not
+    assert strong["vix_rank"] == 100.0 and strong["vol_level"] == "HIGH"
+    assert (strong["trend"], strong["regime"], strong["adx"] > 15) == ("UP", "bull_volatile", True)
+    assert weak["trend"] == "SIDEWAYS"
+    assert np.isnan(unknown["adx"]) and unknown["trend"] == "UP"
 
 
 def test_regime_history_reads_the_term_structure_and_the_slow_slope_as_numbers() -> None:

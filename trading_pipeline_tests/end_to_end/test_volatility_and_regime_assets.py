@@ -121,7 +121,16 @@ def test_market_regime_is_decided_by_the_previous_close_and_records_its_inputs_a
     assert (regime["regime"], regime["raw_regime"]) == ("range_calm", "range_volatile")
     for name in ("regime_code", "trend_code", "vol_level_code", "regime_sessions", "regime_code_SPY"):
         assert isinstance(regime[name], int), name
-    for name in ("vix", "close", "sma_fast", "sma_slow", "adx", "sma_slow_slope_pct", "vix_to_vix3m"):
+    for name in (
+        "vix",
+        "close",
+        "sma_fast",
+        "sma_slow",
+        "adx",
+        "sma_slow_slope_pct",
+        "vix_to_vix3m",
+        "vix_rank",
+    ):
         assert isinstance(regime[name], float), name
     assert regime["vol_level_code"] == 2 and 0.0 < regime["adx"] < 100.0
     assert regime["backwardation"] == int(regime["vix_to_vix3m"] >= 1.0) and regime["size_multiplier"] == 2.0

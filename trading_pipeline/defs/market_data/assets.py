@@ -20,9 +20,9 @@ BAR_MARGIN_SESSIONS = 10
 
 
 def bar_lookback(config: PipelineConfig) -> int:
-    """Sessions of daily bars the volatility and regime assets read: the regime's slow average plus its
-    hysteresis warm-up, or the IV lookback plus the proxy's realized-vol window, whichever is longer."""
-    regime = config.regime.slow_window + REGIME_WARMUP_SESSIONS
+    """Sessions of daily bars the volatility and regime assets read: the regime's slow average or VIX rank
+    plus its hysteresis warm-up, or the IV lookback plus the proxy's realized-vol window, the longest."""
+    regime = max(config.regime.slow_window, config.regime.iv_rank_lookback) + REGIME_WARMUP_SESSIONS
     iv = config.volatility.iv_lookback_sessions + PROXY_RV_WINDOW
     return max(regime, iv) + BAR_MARGIN_SESSIONS
 

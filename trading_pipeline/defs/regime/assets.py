@@ -5,13 +5,12 @@ import dagster as dg
 import pandas as pd
 
 from trading_pipeline.core import realized
-from trading_pipeline.core.indicators import adx
 from trading_pipeline.core.realized import TermStructureShape
 from trading_pipeline.core.regime import MarketRegime, RegimeName, Trend
 from trading_pipeline.core.regime_history import LEVELS, TERM_SYMBOL, regime_after
 from trading_pipeline.defs.partitions import session_partitions
 from trading_pipeline.defs.resources import TradingConfigResource
-from trading_pipeline.defs.volatility.assets import session_closes
+from trading_pipeline.defs.volatility.assets import session_closes, session_values
 
 #: Numeric codes so the UI can plot the regime and its trend (a plot needs numbers, not names).
 REGIME_CODES = {name: code for code, name in enumerate(RegimeName)}
@@ -21,8 +20,6 @@ SHAPE_CODES = {
     TermStructureShape.FLAT: 0,
     TermStructureShape.BACKWARDATION: 1,
 }
-#: ADX window (Wilder).
-ADX_WINDOW = 14
 
 
 def _term_structure(closes: pd.DataFrame, volatility_index: str) -> dict[str, float | int | str]:
@@ -47,13 +44,6 @@ def _iv_rv_ratios(iv_rank: pd.DataFrame, rv: pd.Series) -> dict[str, float]:
     return {f"iv_rv_ratio_{underlying}": float(value) for underlying, value in ratios.items()}
 
 
-def _adx(bars: pd.DataFrame) -> float:
-    """ADX of the last close: trend strength recorded beside the deciding inputs, not deciding (gating UP on
-    ADX >= 15 turned the steady 2017 rise, SPY +19%, into a range on real history)."""
-    ordered = bars.sort_values("session").set_index("session")
-    return float(adx(ordered["high"], ordered["low"], ordered["close"], ADX_WINDOW)["adx"].iloc[-1])
-
-
 @dg.asset(partitions_def=session_partitions, group_name="regime", compute_kind="python")
 def market_regime(
     context: dg.AssetExecutionContext,
@@ -69,15 +59,24 @@ def market_regime(
     closes = session_closes(underlying_bars)
     vix = closes[universe.volatility_index]
     vix3m = closes[TERM_SYMBOL].dropna() if TERM_SYMBOL in closes else None
+    highs, lows = (session_values(underlying_bars, column) for column in ("high", "low"))
     by_underlying = {
-        underlying: regime_after(closes[underlying].dropna(), vix, params, vix3m=vix3m).name
-        for underlying in universe.underlyings
+        u: regime_after(closes[u].dropna(), vix, params, vix3m=vix3m, high=highs[u], low=lows[u]).name
+        for u in universe.underlyings
     }
     ranks = iv_rank.set_index("underlying")["iv_rank"]
     rank = float(ranks.get(universe.regime_underlying, float("nan")))
-    market = closes[universe.regime_underlying].dropna()
-    regime = regime_after(market, vix, params, None if pd.isna(rank) else rank, by_underlying, vix3m)
-    bars = underlying_bars[underlying_bars["symbol"] == universe.regime_underlying]
+    market = universe.regime_underlying
+    regime = regime_after(
+        closes[market].dropna(),
+        vix,
+        params,
+        None if pd.isna(rank) else rank,
+        by_underlying,
+        vix3m,
+        highs[market],
+        lows[market],
+    )
     rv = realized_vol.set_index("symbol")["realized_vol"]
     context.add_output_metadata(
         {
@@ -100,7 +99,8 @@ def market_regime(
             "size_multiplier": regime.size_multiplier,
             "iv_rank": rank,
             "realized_vol": float(rv.get(universe.regime_underlying, float("nan"))),
-            "adx": _adx(bars),
+            "adx": regime.adx,
+            "vix_rank": regime.vix_rank,
             **_term_structure(closes, universe.volatility_index),
             **_iv_rv_ratios(iv_rank, rv),
             **{f"regime_code_{u}": REGIME_CODES[name] for u, name in by_underlying.items()},

@@ -51,11 +51,16 @@ def realized_vol(
     return dg.Output(frame, metadata=metadata)
 
 
+def session_values(bars: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One column of underlying_bars (close, high, ...) per symbol, indexed by session (a Timestamp)."""
+    values = bars.pivot(index="session", columns="symbol", values=column).sort_index()
+    values.index = pd.DatetimeIndex(values.index)
+    return values
+
+
 def session_closes(bars: pd.DataFrame) -> pd.DataFrame:
     """Daily closes from underlying_bars: one column per symbol, indexed by session (a Timestamp)."""
-    closes = bars.pivot(index="session", columns="symbol", values="close").sort_index()
-    closes.index = pd.DatetimeIndex(closes.index)
-    return closes
+    return session_values(bars, "close")
 
 
 def _proxy(underlying: str, closes: pd.DataFrame, volatility_index: str) -> pd.DataFrame:
