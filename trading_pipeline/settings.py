@@ -26,6 +26,9 @@ from trading_pipeline.core.fills import FillModel
 from trading_pipeline.core.iv_history import IvMeasure
 from trading_pipeline.core.regime import RegimeParams
 from trading_pipeline.core.risk import RiskLimits
+from trading_pipeline.core.strategies.base import Strategy
+from trading_pipeline.core.strategies.names import STRATEGY_NAMES
+from trading_pipeline.core.strategies.registry import build_strategies
 from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams
 
 #: The exact value TRADING_LIVE_ACKNOWLEDGEMENT must hold before live trading can start.
@@ -141,7 +144,17 @@ class DataQualityConfig(_Frozen):
 
 
 class StrategiesConfig(_Frozen):
+    """One section per registered strategy (core/strategies/registry.py), each with its `enabled` switch."""
+
     short_strangle: ShortStrangleParams = ShortStrangleParams()
+
+    def sections(self) -> dict[str, BaseModel]:
+        """Each strategy's parameters by strategy name."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+    def build(self) -> list[Strategy]:
+        """The configured strategies as plug-ins, enabled or not (disabled ones still exit)."""
+        return build_strategies(self.sections())
 
 
 class ExecutionConfig(_Frozen):
@@ -189,11 +202,23 @@ class PipelineConfig(_Frozen):
     def _strategies_trade_the_universe(self) -> Self:
         """A strategy on an underlying outside the universe would have no chain or IV rank to work on."""
         traded = list(self.universe.underlyings)
-        for name in type(self.strategies).model_fields:
-            underlying = getattr(self.strategies, name).underlying
+        for name, params in self.strategies.sections().items():
+            underlying = params.underlying  # type: ignore[attr-defined]
             if underlying not in traded:
                 raise ValueError(
                     f"strategies.{name}.underlying {underlying!r} is not in universe.underlyings {traded}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _permissions_name_known_strategies(self) -> Self:
+        """A misspelt strategy in a regime's permissions would silently never trade."""
+        for regime, strategies in self.regime.permissions.items():
+            unknown = sorted(strategies - STRATEGY_NAMES)
+            if unknown:
+                raise ValueError(
+                    f"regime.permissions.{regime.value} names unknown strategies {unknown}; "
+                    f"known: {sorted(STRATEGY_NAMES)}"
                 )
         return self
 

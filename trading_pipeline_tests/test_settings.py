@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from trading_pipeline.adapters.ledger.migrate import upgrade
 from trading_pipeline.core.iv_history import IvMeasure
+from trading_pipeline.core.strategies.names import DEFAULT_PERMISSIONS
 from trading_pipeline.settings import (
     LIVE_ACKNOWLEDGEMENT,
     ConfigError,
@@ -459,3 +460,18 @@ def test_iv_minimum_observations_must_fit_in_the_lookback_before_today() -> None
     assert (
         VolatilityConfig(iv_lookback_sessions=252, min_iv_observations=251).iv_measure is IvMeasure.MODEL_FREE
     )
+
+
+def test_a_regime_permitting_an_unknown_strategy_is_refused_naming_it() -> None:
+    # Arrange: a misspelt strategy would silently never trade
+    data = {"regime": {"permissions": {"bull_calm": ["short_stranggle"]}}}
+
+    # Act / Assert
+    with pytest.raises(ConfigError, match=re.escape("regime.permissions.bull_calm names unknown strategies")):
+        parse_config(data)
+
+
+def test_the_packaged_configuration_grants_every_regime_its_default_permissions() -> None:
+    config = load_config(default_config_path())
+    assert config.regime.permissions == DEFAULT_PERMISSIONS
+    assert [s.name for s in config.strategies.build()] == ["short_strangle"]

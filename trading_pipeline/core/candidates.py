@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-from trading_pipeline.core.instruments import Leg, contract_multiplier
+from trading_pipeline.core.instruments import Leg, OccSymbolError, OptionContract, contract_multiplier
+
+
+class Premium(StrEnum):
+    """Whether a structure is opened for a credit (premium received) or a debit (premium paid)."""
+
+    CREDIT = "credit"
+    DEBIT = "debit"
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class TradeCandidate:
     score: float
     rationale: str
     details: dict[str, Any] = field(default_factory=dict)
+    #: What the strategy opens it for; None infers it from the legs (all sold: credit, all bought: debit).
+    premium: Premium | None = None
 
     @property
     def multiplier(self) -> int:
@@ -58,3 +69,56 @@ class StrategyOutcome:
     strategy: str
     candidates: tuple[TradeCandidate, ...] = ()
     skipped: tuple[str, ...] = ()
+
+
+def expected_premium(candidate: TradeCandidate) -> Premium | None:
+    """The declared premium, else the one the legs imply; None for a mixed structure that declares none."""
+    if candidate.premium is not None:
+        return candidate.premium
+    signs = {leg.side.sign for leg in candidate.legs}
+    if signs == {-1}:
+        return Premium.CREDIT
+    if signs == {1}:
+        return Premium.DEBIT
+    return None
+
+
+def is_defined_risk(legs: tuple[Leg, ...]) -> bool:
+    """Every short contract is covered by a long one of the same right and expiration (verticals, condors)."""
+    short, long = Counter(), Counter()
+    for leg in legs:
+        bucket = (leg.contract.right, leg.contract.expiration)
+        (short if leg.side.sign < 0 else long)[bucket] += leg.ratio
+    return all(long[bucket] >= count for bucket, count in short.items())
+
+
+def candidate_problems(candidate: TradeCandidate) -> list[str]:
+    """Everything wrong with one candidate by its structure's own rules (empty when it is well formed):
+    OCC legs, the credit or debit sign, limit between mid and natural, positive buying power, and a stated
+    positive max loss for every defined-risk structure."""
+    problems = []
+    for leg in candidate.legs:
+        try:
+            if OptionContract.from_occ(leg.contract.occ_symbol) != leg.contract:
+                problems.append(f"{leg.contract.occ_symbol}: OCC round trip changes the contract")
+        except OccSymbolError as exc:
+            problems.append(str(exc))
+    premium = expected_premium(candidate)
+    if premium is None:
+        problems.append("a structure of bought and sold legs must declare whether it is a credit or a debit")
+    elif premium is Premium.CREDIT and not candidate.mid_value < 0:
+        problems.append(f"credit structure must have a negative mid value, got {candidate.mid_value}")
+    elif premium is Premium.DEBIT and not candidate.mid_value > 0:
+        problems.append(f"debit structure must have a positive mid value, got {candidate.mid_value}")
+    if not candidate.natural_value >= candidate.limit_price >= candidate.mid_value:
+        problems.append(
+            f"limit {candidate.limit_price} must lie between mid {candidate.mid_value} "
+            f"and natural {candidate.natural_value}"
+        )
+    if not candidate.buying_power > 0:
+        problems.append(f"buying power {candidate.buying_power} must be positive and finite")
+    if candidate.max_loss is not None and not candidate.max_loss > 0:
+        problems.append(f"max loss {candidate.max_loss} must be positive and finite")
+    if candidate.max_loss is None and is_defined_risk(candidate.legs):
+        problems.append("a defined-risk structure must state its max loss")
+    return problems

@@ -1,17 +1,8 @@
-"""Named market regimes (trend × volatility) and the strategies each regime permits.
+"""Named market regimes (trend x volatility), the size multiplier of each, and the regime's record.
 
 Trend comes from the close against its fast and slow simple moving averages, volatility from VIX.
-Regime names and permissions (an empty set opens nothing; exits are never gated by regime):
-
-| regime         | trend    | VIX          | permitted strategies                                  |
-|----------------|----------|--------------|-------------------------------------------------------|
-| bull_calm      | UP       | LOW, NORMAL  | short_strangle, credit_spread, zero_dte, long_options |
-| bull_volatile  | UP       | HIGH         | short_strangle, credit_spread                         |
-| range_calm     | SIDEWAYS | LOW, NORMAL  | short_strangle, credit_spread, iron_condor, zero_dte  |
-| range_volatile | SIDEWAYS | HIGH         | short_strangle, credit_spread, iron_condor            |
-| bear_calm      | DOWN     | LOW, NORMAL  | credit_spread, long_options                           |
-| bear_volatile  | DOWN     | HIGH         | credit_spread                                         |
-| crisis         | any      | EXTREME      | (none)                                                |
+Which strategies a regime permits is configuration (`regime.permissions`; the default table is in
+core/strategies/names.py): this module knows no strategy. A regime the table leaves out permits nothing.
 """
 
 from __future__ import annotations
@@ -24,14 +15,6 @@ from enum import StrEnum
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-SHORT_STRANGLE = "short_strangle"
-CREDIT_SPREAD = "credit_spread"
-IRON_CONDOR = "iron_condor"
-ZERO_DTE = "zero_dte"
-LONG_OPTIONS = "long_options"
-#: Every strategy name a regime can permit; `short_strangle` is implemented, the rest are roadmap.
-STRATEGY_NAMES = frozenset({SHORT_STRANGLE, CREDIT_SPREAD, IRON_CONDOR, ZERO_DTE, LONG_OPTIONS})
 
 
 class RegimeError(ValueError):
@@ -60,17 +43,6 @@ class RegimeName(StrEnum):
     BEAR_VOLATILE = "bear_volatile"
     CRISIS = "crisis"
 
-
-#: The permissions table of the module docstring; change both together.
-REGIME_PERMISSIONS: dict[RegimeName, frozenset[str]] = {
-    RegimeName.BULL_CALM: frozenset({SHORT_STRANGLE, CREDIT_SPREAD, ZERO_DTE, LONG_OPTIONS}),
-    RegimeName.BULL_VOLATILE: frozenset({SHORT_STRANGLE, CREDIT_SPREAD}),
-    RegimeName.RANGE_CALM: frozenset({SHORT_STRANGLE, CREDIT_SPREAD, IRON_CONDOR, ZERO_DTE}),
-    RegimeName.RANGE_VOLATILE: frozenset({SHORT_STRANGLE, CREDIT_SPREAD, IRON_CONDOR}),
-    RegimeName.BEAR_CALM: frozenset({CREDIT_SPREAD, LONG_OPTIONS}),
-    RegimeName.BEAR_VOLATILE: frozenset({CREDIT_SPREAD}),
-    RegimeName.CRISIS: frozenset(),
-}
 
 #: Default size scale per regime: full size when calm, half when volatile, nothing in a crisis.
 SIZE_MULTIPLIERS: dict[RegimeName, float] = {
@@ -123,8 +95,8 @@ class RegimeParams(BaseModel):
     confirm_sessions: int = Field(8, ge=1, le=60)
     #: VIX points below a threshold the VIX must fall before its level is left (a Schmitt trigger).
     vix_margin: float = Field(2.0, ge=0.0, le=20.0)
-    #: Strategies each regime lets open positions (exits are never gated); every regime must be listed.
-    permissions: dict[RegimeName, frozenset[str]] = Field(default_factory=lambda: dict(REGIME_PERMISSIONS))
+    #: Strategies each regime lets open positions (exits are never gated); a regime left out permits none.
+    permissions: dict[RegimeName, frozenset[str]] = Field(default_factory=dict)
     #: Scale of each permitted strategy's size in each regime (core/regime.sized); every regime listed.
     size_multipliers: dict[RegimeName, float] = Field(default_factory=lambda: dict(SIZE_MULTIPLIERS))
 
@@ -139,17 +111,9 @@ class RegimeParams(BaseModel):
                 f"VIX thresholds must increase: vix_low ({self.vix_low}) < vix_high "
                 f"({self.vix_high}) < vix_extreme ({self.vix_extreme})"
             )
-        for table in ("permissions", "size_multipliers"):
-            missing = sorted(set(RegimeName) - set(getattr(self, table)))
-            if missing:
-                raise ValueError(f"{table} must list every regime; missing {missing}")
-        for regime, strategies in self.permissions.items():
-            unknown = sorted(strategies - STRATEGY_NAMES)
-            if unknown:
-                raise ValueError(
-                    f"permissions.{regime.value} names unknown strategies {unknown}; "
-                    f"known: {sorted(STRATEGY_NAMES)}"
-                )
+        missing = sorted(r.value for r in set(RegimeName) - set(self.size_multipliers))
+        if missing:
+            raise ValueError(f"size_multipliers must list every regime; missing {missing}")
         for regime, multiplier in self.size_multipliers.items():
             if not 0.0 <= multiplier <= MAX_SIZE_MULTIPLIER:
                 raise ValueError(
@@ -192,9 +156,7 @@ class MarketRegime:
     by_underlying: Mapping[str, RegimeName] = field(default_factory=dict)
 
     def allows(self, strategy: str) -> bool:
-        """Whether `strategy` may open positions in this regime; unknown names are an error."""
-        if strategy not in STRATEGY_NAMES:
-            raise RegimeError(f"unknown strategy {strategy!r}; known: {sorted(STRATEGY_NAMES)}")
+        """Whether `strategy` may open positions in this regime."""
         return strategy in self.permissions
 
     def sized(self, contracts: int) -> int:

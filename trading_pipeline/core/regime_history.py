@@ -195,7 +195,7 @@ def regime_after(
         sma_slow=float(last["sma_slow"]),
         vix=float(last["vix"]),
         iv_rank=iv_rank,
-        permissions=params.permissions[name],
+        permissions=params.permissions.get(name, frozenset()),
         size_multiplier=params.size_multipliers[name],
         slow_slope_pct=float(last["slow_slope_pct"]),
         adx=float(last["adx"]),

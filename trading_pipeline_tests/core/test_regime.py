@@ -6,8 +6,6 @@ import pytest
 from pydantic import ValidationError
 
 from trading_pipeline.core.regime import (
-    REGIME_PERMISSIONS,
-    STRATEGY_NAMES,
     RegimeError,
     RegimeName,
     RegimeParams,
@@ -17,9 +15,10 @@ from trading_pipeline.core.regime import (
     vol_level_of,
 )
 from trading_pipeline.core.regime_history import classify_regime
+from trading_pipeline.core.strategies.names import DEFAULT_PERMISSIONS, STRATEGY_NAMES
 from trading_pipeline_tests.real_market_data import daily_closes, needs_market_data
 
-PARAMS = RegimeParams()
+PARAMS = RegimeParams(permissions=DEFAULT_PERMISSIONS)
 
 
 def _closes(values: np.ndarray) -> pd.Series:
@@ -132,7 +131,7 @@ def test_regime_carries_the_inputs_it_was_classified_from():
     assert regime.sma_fast == pytest.approx(closes.iloc[-50:].mean())
     assert regime.sma_slow == pytest.approx(closes.iloc[-200:].mean())
     assert (regime.vix, regime.iv_rank) == (12.0, 35.0)
-    assert regime.permissions == REGIME_PERMISSIONS[RegimeName.BULL_CALM]
+    assert regime.permissions == DEFAULT_PERMISSIONS[RegimeName.BULL_CALM]
 
 
 def test_falling_market_with_high_vix_is_bear_volatile_and_forbids_short_strangles():
@@ -173,7 +172,7 @@ def test_extreme_vix_is_a_crisis_that_permits_nothing_whatever_the_trend():
 
 def test_short_strangle_is_permitted_only_in_bull_and_range_regimes():
     # Act
-    allowed = {name for name, strategies in REGIME_PERMISSIONS.items() if "short_strangle" in strategies}
+    allowed = {name for name, strategies in DEFAULT_PERMISSIONS.items() if "short_strangle" in strategies}
 
     # Assert
     assert allowed == {"bull_calm", "bull_volatile", "range_calm", "range_volatile"}
@@ -181,7 +180,7 @@ def test_short_strangle_is_permitted_only_in_bull_and_range_regimes():
 
 def test_iron_condor_is_permitted_only_in_range_regimes():
     # Act
-    allowed = {name for name, strategies in REGIME_PERMISSIONS.items() if "iron_condor" in strategies}
+    allowed = {name for name, strategies in DEFAULT_PERMISSIONS.items() if "iron_condor" in strategies}
 
     # Assert
     assert allowed == {"range_calm", "range_volatile"}
@@ -189,20 +188,23 @@ def test_iron_condor_is_permitted_only_in_range_regimes():
 
 def test_permissions_table_covers_every_regime_with_known_strategy_names():
     # Act
-    named = set().union(*REGIME_PERMISSIONS.values())
+    named = set().union(*DEFAULT_PERMISSIONS.values())
 
     # Assert
-    assert set(REGIME_PERMISSIONS) == set(RegimeName)
+    assert set(DEFAULT_PERMISSIONS) == set(RegimeName)
     assert named <= STRATEGY_NAMES
 
 
-def test_asking_about_an_unknown_strategy_raises_naming_it():
-    # Arrange
-    regime = classify_regime(_closes(np.full(200, 100.0)), vix=18.0, iv_rank=None, params=PARAMS)
+def test_a_regime_the_permissions_leave_out_permits_nothing():
+    # Arrange: permissions for the calm bull only
+    params = RegimeParams(permissions={RegimeName.BULL_CALM: frozenset({"short_strangle"})})
 
-    # Act / Assert
-    with pytest.raises(RegimeError, match="'short_stranggle'"):
-        regime.allows("short_stranggle")
+    # Act
+    regime = classify_regime(_closes(np.full(200, 100.0)), vix=18.0, iv_rank=None, params=params)
+
+    # Assert
+    assert regime.name is RegimeName.RANGE_CALM
+    assert regime.permissions == frozenset() and not regime.allows("short_strangle")
 
 
 def test_fewer_closes_than_the_slow_window_raises_naming_the_count():
@@ -264,17 +266,12 @@ def test_mid_2017_is_bull_calm():
     assert regime.allows("short_strangle")
 
 
-def test_permissions_and_size_multipliers_must_list_every_regime_with_known_names_and_bounds() -> None:
-    without_crisis = {n: s for n, s in REGIME_PERMISSIONS.items() if n is not RegimeName.CRISIS}
+def test_size_multipliers_must_list_every_regime_within_bounds() -> None:
+    without_crisis = {n: m for n, m in PARAMS.size_multipliers.items() if n is not RegimeName.CRISIS}
     with pytest.raises(
-        ValidationError, match=r"permissions must list every regime; missing \[<RegimeName.CRISIS"
+        ValidationError, match=r"size_multipliers must list every regime; missing \['crisis'\]"
     ):
-        RegimeParams(permissions=without_crisis)
-    unknown = {**REGIME_PERMISSIONS, RegimeName.BULL_CALM: frozenset({"butterfly"})}
-    with pytest.raises(
-        ValidationError, match=r"permissions.bull_calm names unknown strategies \['butterfly'\]"
-    ):
-        RegimeParams(permissions=unknown)
+        RegimeParams(size_multipliers=without_crisis)
     too_big = {**PARAMS.size_multipliers, RegimeName.RANGE_CALM: 3.0}
     with pytest.raises(ValidationError, match=r"size_multipliers.range_calm must lie in \[0, 2.0\], got 3.0"):
         RegimeParams(size_multipliers=too_big)

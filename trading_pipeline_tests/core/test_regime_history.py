@@ -15,9 +15,10 @@ from trading_pipeline.core.regime_history import (
     regime_history,
     vol_levels,
 )
+from trading_pipeline.core.strategies.names import DEFAULT_PERMISSIONS
 from trading_pipeline_tests.real_market_data import cboe_closes, daily_bars, daily_closes, needs_market_data
 
-PARAMS = RegimeParams()
+PARAMS = RegimeParams(permissions=DEFAULT_PERMISSIONS)
 CALM, VOLATILE, CRISIS = RegimeName.RANGE_CALM, RegimeName.RANGE_VOLATILE, RegimeName.CRISIS
 
 

@@ -250,6 +250,25 @@ def test_credit_below_minimum_skips_naming_credit_and_minimum(chain: pd.DataFram
     assert outcome.skipped[0].endswith(" below minimum 50.00")
 
 
+def test_minimum_credit_holds_against_the_limit_price_sent_not_the_mid(chain: pd.DataFrame) -> None:
+    # Arrange: a minimum between the credit at the limit and the (larger) credit at mid
+    candidate = only_candidate(run(chain))
+    at_mid, at_limit = -candidate.mid_value, -candidate.limit_price
+    assert at_limit < at_mid
+    between = ShortStrangleParams(min_credit=(at_limit + at_mid) / 2)
+
+    # Act
+    outcome = run(chain, params=between)
+    at_minimum = run(chain, params=ShortStrangleParams(min_credit=at_limit))
+
+    # Assert: no trade whose limit (the least a fill can give) is under the minimum; one exactly at it
+    assert outcome.candidates == ()
+    assert outcome.skipped == (
+        f"credit at the limit {at_limit} (mid {at_mid}) below minimum {between.min_credit}",
+    )
+    assert only_candidate(at_minimum).limit_price == candidate.limit_price
+
+
 def test_contracts_parameter_sets_candidate_quantity(chain: pd.DataFrame) -> None:
     # Arrange
     params = ShortStrangleParams(contracts=3)

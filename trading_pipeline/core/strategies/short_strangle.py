@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from trading_pipeline.core.candidates import StrategyOutcome, TradeCandidate
+from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
+from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.fills import LegQuote, structure_price
 from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side, contract_multiplier
 from trading_pipeline.core.margin import short_strangle_requirement
-from trading_pipeline.core.regime import SHORT_STRANGLE
 from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, strike_by_delta
+from trading_pipeline.core.strategies.base import StrategyContext
+from trading_pipeline.core.strategies.names import SHORT_STRANGLE
 
 STRATEGY = SHORT_STRANGLE
 
@@ -115,9 +118,17 @@ def short_strangle_candidates(
 
     quotes = (LegQuote(put["bid"], put["ask"]), LegQuote(call["bid"], call["ask"]))
     mid_value = structure_price(legs, quotes, Decimal(0))
+    limit_price = structure_price(legs, quotes, limit_fraction)
     credit = -mid_value
-    if credit < params.min_credit:
-        return StrategyOutcome(STRATEGY, skipped=(f"credit {credit} below minimum {params.min_credit}",))
+    # The limit is what will be sent (and the least a fill can give): the minimum credit holds against it.
+    credit_at_limit = -limit_price
+    if credit_at_limit < params.min_credit:
+        return StrategyOutcome(
+            STRATEGY,
+            skipped=(
+                f"credit at the limit {credit_at_limit} (mid {credit}) below minimum {params.min_credit}",
+            ),
+        )
     spot = Decimal(str(put["underlying_price"]))
     multiplier = contract_multiplier(params.underlying)
     buying_power = short_strangle_requirement(
@@ -137,9 +148,10 @@ def short_strangle_candidates(
         quantity=quantity,
         mid_value=mid_value,
         natural_value=structure_price(legs, quotes, Decimal(1)),
-        limit_price=structure_price(legs, quotes, limit_fraction),
+        limit_price=limit_price,
         buying_power=buying_power,
         max_loss=None,
+        premium=Premium.CREDIT,
         breakevens=(float(legs[0].contract.strike) - credit_f, float(legs[1].contract.strike) + credit_f),
         delta=-(float(put["delta"]) + float(call["delta"])),
         theta=-(float(put["theta"]) + float(call["theta"])),
@@ -160,3 +172,34 @@ def short_strangle_candidates(
         },
     )
     return StrategyOutcome(STRATEGY, candidates=(candidate,))
+
+
+class ShortStrangle:
+    """The short strangle as a Strategy plug-in (core/strategies/base.py)."""
+
+    name: ClassVar[str] = STRATEGY
+    Params: ClassVar[type[BaseModel]] = ShortStrangleParams
+
+    def __init__(self, params: ShortStrangleParams) -> None:
+        self.params = params
+
+    @property
+    def enabled(self) -> bool:
+        return self.params.enabled
+
+    def propose(self, context: StrategyContext) -> StrategyOutcome:
+        """At most one strangle on its underlying, permitted and sized by the session's regime."""
+        regime = context.regime
+        return short_strangle_candidates(
+            context.chains,
+            context.iv_rank(self.params.underlying),
+            regime.allows(self.name),
+            regime.name.value,
+            self.params,
+            context.limit_fraction,
+            context.now,
+            contracts=regime.sized(self.params.contracts),
+        )
+
+    def exit_rules(self) -> ExitRules:
+        return ExitRules(self.params.profit_target_pct, self.params.loss_stop_multiple, self.params.exit_dte)

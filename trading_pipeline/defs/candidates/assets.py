@@ -5,7 +5,7 @@ import pandas as pd
 
 from trading_pipeline.core.candidates import TradeCandidate
 from trading_pipeline.core.regime import MarketRegime
-from trading_pipeline.core.strategies.short_strangle import STRATEGY, short_strangle_candidates
+from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_partitions
 from trading_pipeline.defs.resources import TradingConfigResource
@@ -40,30 +40,23 @@ def trade_candidates(
     market_regime: MarketRegime,
     trading_config: TradingConfigResource,
 ) -> list[TradeCandidate]:
-    """Run each strategy on the chain, IV rank and regime; best score first."""
+    """Every enabled strategy's candidates on the chains, IV ranks and regime, best score first."""
     config = trading_config.load()
-    now = decision_time_of(context, config)
-    params = config.strategies.short_strangle
-    ranks = iv_rank.set_index("underlying")["iv_rank"]
-    if params.underlying not in ranks.index:
-        raise ValueError(
-            f"strategies.short_strangle.underlying {params.underlying!r} is not in universe.underlyings"
-        )
-    outcome = short_strangle_candidates(
-        option_chains,
-        float(ranks[params.underlying]),
-        market_regime.allows(STRATEGY),
-        market_regime.name.value,
-        params,
-        config.execution.limit_fraction_of_half_spread,
-        now,
-        contracts=market_regime.sized(params.contracts),
+    strategy_context = StrategyContext(
+        now=decision_time_of(context, config),
+        chains=option_chains,
+        iv_ranks=iv_rank.set_index("underlying")["iv_rank"].to_dict(),
+        regime=market_regime,
+        limit_fraction=config.execution.limit_fraction_of_half_spread,
     )
-    candidates = sorted(outcome.candidates, key=lambda c: c.score, reverse=True)
+    outcomes = [s.propose(strategy_context) for s in config.strategies.build() if s.enabled]
+    candidates = sorted((c for o in outcomes for c in o.candidates), key=lambda c: c.score, reverse=True)
     context.add_output_metadata(
         {
             "candidates": len(candidates),
-            "skipped": dg.MetadataValue.json({outcome.strategy: list(outcome.skipped)}),
+            **{f"candidates_{o.strategy}": len(o.candidates) for o in outcomes},
+            "regime": market_regime.name.value,
+            "skipped": dg.MetadataValue.json({o.strategy: list(o.skipped) for o in outcomes}),
             "preview": table_preview(candidates_table(candidates)),
         }
     )

@@ -18,6 +18,7 @@ from trading_pipeline.core.fills import structure_price
 from trading_pipeline.core.marking import BookMarks, book_greeks, mark_book
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect, make_client_order_id
 from trading_pipeline.core.positions import GREEKS, Position, PositionMark, StaleMark
+from trading_pipeline.core.strategies.registry import strategy_named
 from trading_pipeline.defs.execution.assets import (
     action_counts,
     notify_submissions,
@@ -138,9 +139,8 @@ def position_marks(
 
 
 def exit_rules(config: PipelineConfig, strategy: str) -> ExitRules:
-    """Exit thresholds of a strategy from the configuration."""
-    params = getattr(config.strategies, strategy)
-    return ExitRules(params.profit_target_pct, params.loss_stop_multiple, params.exit_dte)
+    """The exit policy of a position's strategy, from its configured plug-in (disabled ones still exit)."""
+    return strategy_named(config.strategies.build(), strategy).exit_rules()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,29 @@
+"""The registry of strategy plug-ins: configuration names them, no asset does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel
+
+from trading_pipeline.core.strategies.base import Strategy, StrategyError
+from trading_pipeline.core.strategies.short_strangle import ShortStrangle
+
+#: Strategy classes by name; a configuration section `strategies.<name>` holds each one's parameters.
+REGISTRY: dict[str, type[Strategy]] = {ShortStrangle.name: ShortStrangle}
+
+
+def build_strategies(sections: Mapping[str, BaseModel]) -> list[Strategy]:
+    """Every configured strategy, built from its parameters, in the registry's order."""
+    unknown = sorted(set(sections) - set(REGISTRY))
+    if unknown:
+        raise StrategyError(f"unknown strategies {unknown}; registered: {sorted(REGISTRY)}")
+    return [REGISTRY[name](sections[name]) for name in REGISTRY if name in sections]
+
+
+def strategy_named(strategies: list[Strategy], name: str) -> Strategy:
+    """The strategy called `name` (an open position's), or an error naming the configured ones."""
+    for strategy in strategies:
+        if strategy.name == name:
+            return strategy
+    raise StrategyError(f"no configured strategy {name!r}; configured: {[s.name for s in strategies]}")
