@@ -9,9 +9,11 @@ from decimal import Decimal
 import pandas as pd
 
 from trading_pipeline.adapters.ledger.repository import SqlLedger
+from trading_pipeline.core.chain import leg_quotes
+from trading_pipeline.core.intents import ExitPlan, plan_exit
 from trading_pipeline.core.orders import OrderStatus
 from trading_pipeline.core.positions import Position, PositionMark
-from trading_pipeline.defs.portfolio.assets import ExitPlan, plan_exit, record_exit
+from trading_pipeline.defs.portfolio.assets import exit_rules, record_exit
 from trading_pipeline.settings import load_config
 from trading_pipeline_tests.adapters.ledger.builders import DECISION_TIME, FILL_TIME, fill_of, opening_intent
 
@@ -32,7 +34,9 @@ def _open_position(ledger: SqlLedger) -> Position:
 def _plan(position: Position, minutes_after_ten: int) -> ExitPlan:
     now = TEN_AM + timedelta(minutes=minutes_after_ten)
     mark = PositionMark(position.position_id, now, Decimal("-2.10"), Decimal("60"), 0.0, 0.0, 0.0, 0.0)
-    plan = plan_exit(position, mark, QUOTES, load_config(), EXIT_SESSION, now)
+    config = load_config()
+    rules, fraction = exit_rules(config, position.strategy), config.execution.limit_fraction_of_half_spread
+    plan = plan_exit(position, mark, leg_quotes(QUOTES), rules, fraction, EXIT_SESSION, now)
     assert plan is not None, "the 21-DTE exit must fire 16 days before expiration"
     return plan
 

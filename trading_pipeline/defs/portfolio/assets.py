@@ -1,7 +1,6 @@
 """Positions, their marks, exits, portfolio greeks and P&L: the lifecycle after an entry fills."""
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import dagster as dg
@@ -12,11 +11,10 @@ from trading_pipeline.adapters.ledger.base import Ledger
 from trading_pipeline.adapters.notify.base import Notifier, Severity
 from trading_pipeline.core.account import account_pnl
 from trading_pipeline.core.chain import leg_quotes, leg_rows
-from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
-from trading_pipeline.core.exits import ExitRules, exit_reason
-from trading_pipeline.core.fills import structure_price
+from trading_pipeline.core.exits import ExitRules
+from trading_pipeline.core.intents import ExitPlan, plan_exit
 from trading_pipeline.core.marking import BookMarks, book_greeks, mark_book
-from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect, make_client_order_id
+from trading_pipeline.core.orders import OrderStatus
 from trading_pipeline.core.positions import GREEKS, Position, PositionMark, StaleMark
 from trading_pipeline.core.strategies.registry import strategy_named
 from trading_pipeline.defs.execution.assets import (
@@ -143,65 +141,6 @@ def exit_rules(config: PipelineConfig, strategy: str) -> ExitRules:
     return strategy_named(config.strategies.build(), strategy).exit_rules()
 
 
-@dataclass(frozen=True)
-class ExitPlan:
-    """A position to close now, why, and the closing intent."""
-
-    decision: Decision
-    intent: OrderIntent
-
-
-def plan_exit(
-    position: Position,
-    mark: PositionMark,
-    rows: pd.DataFrame,
-    config: PipelineConfig,
-    session: date,
-    now: datetime,
-) -> ExitPlan | None:
-    """The closing order for a position whose exit rule fires, else None."""
-    expiration = min(leg.contract.expiration for leg in position.legs)
-    reason = exit_reason(
-        position.entry_value, mark.mark_value, expiration, session, exit_rules(config, position.strategy)
-    )
-    if reason is None:
-        return None
-    closing = tuple(leg.closing() for leg in position.legs)
-    # One exit decision per tick: a tick whose exit was not filled (IOC, not marketable) leaves the next
-    # tick free to decide again at its own price; a rerun of the same tick replays the same id.
-    key = f"exit:{position.position_id}:{now.isoformat()}"
-    decision_id = make_decision_id(position.strategy, session, DecisionKind.EXIT, key)
-    intent = OrderIntent(
-        client_order_id=make_client_order_id(position.strategy, session, key, closing, PositionEffect.CLOSE),
-        strategy=position.strategy,
-        session=session,
-        decision_time=now,
-        underlying=position.underlying,
-        legs=closing,
-        quantity=position.quantity,
-        limit_price=structure_price(
-            closing, leg_quotes(rows), config.execution.limit_fraction_of_half_spread
-        ),
-        effect=PositionEffect.CLOSE,
-        position_id=position.position_id,
-        reason=reason,
-        tags={"decision_id": decision_id},
-    )
-    decision = Decision(
-        decision_id=decision_id,
-        session=session,
-        decided_at=now,
-        strategy=position.strategy,
-        underlying=position.underlying,
-        kind=DecisionKind.EXIT,
-        approved=True,
-        reasons=(reason,),
-        client_order_id=intent.client_order_id,
-        details={"mark_value": str(mark.mark_value), "entry_value": str(position.entry_value)},
-    )
-    return ExitPlan(decision, intent)
-
-
 def record_exit(ledger: Ledger, plan: ExitPlan, position: Position, now: datetime) -> str | None:
     """Record an exit decision and intent as one writer, or say why this position must not be closed now.
 
@@ -257,8 +196,15 @@ def exit_orders(
     for position in positions:
         if position.position_id in stale:
             continue
-        rows = leg_rows(option_chains, position.legs)
-        plan = plan_exit(position, marks[position.position_id], rows, config, session, now)
+        plan = plan_exit(
+            position,
+            marks[position.position_id],
+            leg_quotes(leg_rows(option_chains, position.legs)),
+            exit_rules(config, position.strategy),
+            config.execution.limit_fraction_of_half_spread,
+            session,
+            now,
+        )
         if plan is None:
             continue
         why_not = record_exit(store, plan, position, now)

@@ -1,0 +1,190 @@
+"""The decisions and order intents of a tick, built purely: entries from approved candidates, exits from
+positions whose exit rule fires, and the portfolio state the risk rules judge against.
+
+The Dagster assets read the ledger, call these and record what they return; a backtest loop calls them
+directly. Ids are deterministic, so the same tick always builds the same decisions and intents.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from trading_pipeline.core.account import account_pnl
+from trading_pipeline.core.candidates import TradeCandidate
+from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
+from trading_pipeline.core.exits import ExitRules, exit_reason
+from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect, make_client_order_id
+from trading_pipeline.core.positions import Position, PositionMark
+from trading_pipeline.core.risk import PortfolioState, RiskDecision
+
+#: The intent tag carrying the buying power one structure unit needs (what risk allocates against).
+BUYING_POWER_TAG = "buying_power_per_unit"
+_NEVER_TRADED = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED})
+
+
+def buying_power_of(intent: OrderIntent) -> Decimal:
+    """Buying power per structure unit recorded on an intent (0 for one without the tag)."""
+    return Decimal(intent.tags.get(BUYING_POWER_TAG, "0"))
+
+
+def entry_decision_id(candidate: TradeCandidate, session: date) -> str:
+    """The deterministic id of the entry decision on `candidate` in `session`."""
+    return make_decision_id(candidate.strategy, session, DecisionKind.ENTRY, candidate.key)
+
+
+def entry_intent(candidate: TradeCandidate, session: date, now: datetime, decision_id: str) -> OrderIntent:
+    """The opening order intent of an approved candidate, its client order id derived from the structure."""
+    return OrderIntent(
+        client_order_id=make_client_order_id(
+            candidate.strategy, session, candidate.key, candidate.legs, PositionEffect.OPEN
+        ),
+        strategy=candidate.strategy,
+        session=session,
+        decision_time=now,
+        underlying=candidate.underlying,
+        legs=candidate.legs,
+        quantity=candidate.quantity,
+        limit_price=candidate.limit_price,
+        effect=PositionEffect.OPEN,
+        reason=candidate.rationale,
+        tags={BUYING_POWER_TAG: str(candidate.buying_power), "decision_id": decision_id},
+    )
+
+
+def entry_decision(
+    verdict: RiskDecision, session: date, now: datetime, decision_id: str, client_id: str
+) -> Decision:
+    """The recorded verdict on one candidate: approved with its intent's id, or rejected with reasons."""
+    candidate = verdict.candidate
+    return Decision(
+        decision_id=decision_id,
+        session=session,
+        decided_at=now,
+        strategy=candidate.strategy,
+        underlying=candidate.underlying,
+        kind=DecisionKind.ENTRY,
+        approved=verdict.approved,
+        reasons=verdict.reasons or (candidate.rationale,),
+        client_order_id=client_id if verdict.approved else None,
+        details={
+            "legs": candidate.key,
+            "limit_price": str(candidate.limit_price),
+            "buying_power": str(candidate.buying_power),
+            **candidate.details,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ExitPlan:
+    """A position to close now, why, and the closing intent."""
+
+    decision: Decision
+    intent: OrderIntent
+
+
+def plan_exit(
+    position: Position,
+    mark: PositionMark,
+    quotes: Sequence[LegQuote],
+    rules: ExitRules,
+    limit_fraction: Decimal,
+    session: date,
+    now: datetime,
+) -> ExitPlan | None:
+    """The closing order for a position whose exit rule fires (quotes: its legs' quotes in leg order),
+    else None."""
+    expiration = min(leg.contract.expiration for leg in position.legs)
+    reason = exit_reason(position.entry_value, mark.mark_value, expiration, session, rules)
+    if reason is None:
+        return None
+    closing = tuple(leg.closing() for leg in position.legs)
+    # One exit decision per tick: a tick whose exit was not filled (IOC, not marketable) leaves the next
+    # tick free to decide again at its own price; a rerun of the same tick replays the same id.
+    key = f"exit:{position.position_id}:{now.isoformat()}"
+    decision_id = make_decision_id(position.strategy, session, DecisionKind.EXIT, key)
+    intent = OrderIntent(
+        client_order_id=make_client_order_id(position.strategy, session, key, closing, PositionEffect.CLOSE),
+        strategy=position.strategy,
+        session=session,
+        decision_time=now,
+        underlying=position.underlying,
+        legs=closing,
+        quantity=position.quantity,
+        limit_price=structure_price(closing, tuple(quotes), limit_fraction),
+        effect=PositionEffect.CLOSE,
+        position_id=position.position_id,
+        reason=reason,
+        tags={"decision_id": decision_id},
+    )
+    decision = Decision(
+        decision_id=decision_id,
+        session=session,
+        decided_at=now,
+        strategy=position.strategy,
+        underlying=position.underlying,
+        kind=DecisionKind.EXIT,
+        approved=True,
+        reasons=(reason,),
+        client_order_id=intent.client_order_id,
+        details={"mark_value": str(mark.mark_value), "entry_value": str(position.entry_value)},
+    )
+    return ExitPlan(decision, intent)
+
+
+def portfolio_state(
+    positions: Sequence[Position],
+    marks: Iterable[PositionMark],
+    recorded: Sequence[tuple[OrderIntent, OrderStatus]],
+    ever_held: frozenset[str],
+    starting_equity: Decimal,
+    session: date,
+    now: datetime,
+    entries_blocked: str | None = None,
+) -> PortfolioState:
+    """Equity, buying power and position counts as of `now`, counting entries still on their way.
+
+    `positions` and `marks` are as they stood at `now`; `recorded` is every intent with its status and
+    `ever_held` the ids of every position ever opened (later ones included). An opening order claimed or
+    working but not yet filled counts as an open position, and so does one recorded but not yet claimed in
+    this session, so a crash or a concurrent tick cannot slip an entry past a limit.
+    """
+    open_positions = [p for p in positions if p.quantity > 0]
+    pnl = account_pnl(positions, marks, starting_equity)
+    intents = {intent.client_order_id: intent for intent, _ in recorded}
+    held_ids = {p.position_id for p in positions}
+    pending = [
+        intent
+        for intent, status in recorded
+        if intent.effect is PositionEffect.OPEN
+        and (status.on_its_way or (status is OrderStatus.NEW and intent.session == session))
+        and intent.decision_time <= now
+        and intent.client_order_id not in held_ids
+    ]
+    used = sum(
+        (
+            buying_power_of(intents[p.position_id]) * p.quantity
+            for p in open_positions
+            if p.position_id in intents
+        ),
+        Decimal(0),
+    ) + sum((buying_power_of(i) * i.quantity for i in pending), Decimal(0))
+    entries = Counter(
+        intent.strategy
+        for intent, status in recorded
+        if intent.session == session
+        and intent.effect is PositionEffect.OPEN
+        and (status not in _NEVER_TRADED or intent.client_order_id in ever_held)
+    )
+    return PortfolioState(
+        equity=pnl.equity,
+        buying_power_used=used,
+        open_positions=Counter(p.strategy for p in open_positions) + Counter(i.strategy for i in pending),
+        entries_this_session=entries,
+        entries_blocked=entries_blocked,
+    )
