@@ -55,6 +55,11 @@ def own_source(measure: str, provider: str) -> str:
     return f"{OWN_SOURCE_PREFIX}{measure}:{provider}"
 
 
+def own_prefix(measure: IvMeasure) -> str:
+    """The source prefix of own observations in `measure` (any provider)."""
+    return own_source(measure.value, "")
+
+
 def is_own(source: str) -> bool:
     """Whether a source label names one of the pipeline's own chain observations."""
     return source.startswith(OWN_SOURCE_PREFIX)
@@ -139,11 +144,14 @@ def iv_history_of(
     ledger: Mapping[date, IvObservation],
     recorded: tuple[str, Mapping[date, float]] | None,
     proxy: pd.DataFrame,
+    measure: IvMeasure,
 ) -> pd.DataFrame:
-    """IV per session from the ledger's own observations, then the recorded history (name, values), then
-    the proxy (vix_proxy's frame); columns session, iv, source. Derived rows the ledger holds are not
-    trusted over a fresh derivation, so a better recorded history replaces an earlier proxy."""
-    own_sources = sorted({o.source for o in ledger.values() if is_own(o.source)})
+    """IV per session from the ledger's own observations in `measure`, then the recorded history (name,
+    values), then the proxy (vix_proxy's frame); columns session, iv, source. Own rows of another measure
+    (ATM ones under model-free, say) would bias the rank and count as absent; derived rows the ledger holds
+    are not trusted over a fresh derivation, so a better recorded history replaces an earlier proxy."""
+    trusted = own_prefix(measure)
+    own_sources = sorted({o.source for o in ledger.values() if o.source.startswith(trusted)})
     tiers: list[tuple[str, Mapping[date, float]]] = [
         (name, {d: o.iv for d, o in ledger.items() if o.source == name}) for name in own_sources
     ]

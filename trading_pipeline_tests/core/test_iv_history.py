@@ -159,7 +159,7 @@ def test_ledger_own_observations_come_first_and_its_derived_rows_yield_to_a_fres
     )
 
     # Act
-    history = iv_history_of(DAYS, ledger, recorded, proxy)
+    history = iv_history_of(DAYS, ledger, recorded, proxy, IvMeasure.MODEL_FREE)
 
     # Assert
     assert history["source"].tolist() == [
@@ -170,6 +170,20 @@ def test_ledger_own_observations_come_first_and_its_derived_rows_yield_to_a_fres
         MISSING_SOURCE,
     ]
     assert history["iv"].tolist()[:4] == [0.20, 0.21, 0.22, 0.24]
+
+
+def test_own_observations_of_another_measure_count_as_absent() -> None:
+    # Arrange: old ATM observations (below model-free by the skew) beside today's model-free measure
+    ledger = {d: _observed(0.15, own_source("atm", "simulated")) for d in DAYS}
+    proxy = pd.DataFrame({"iv": 0.2, "source": VIX_PROXY_SOURCE}, index=pd.DatetimeIndex(DAYS))
+
+    # Act
+    history = iv_history_of(DAYS, ledger, None, proxy, IvMeasure.MODEL_FREE)
+    as_atm = iv_history_of(DAYS, ledger, None, proxy, IvMeasure.ATM)
+
+    # Assert
+    assert set(history["source"]) == {VIX_PROXY_SOURCE}
+    assert set(as_atm["source"]) == {"chain:atm:simulated"}
 
 
 def test_own_sources_are_told_apart_from_recorded_and_proxy_ones() -> None:

@@ -6,14 +6,20 @@ import math
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
+import pandas as pd
 import pytest
 
+from trading_pipeline.defs.partitions import DECISION_TIME_TAG
 from trading_pipeline.defs.resources import ReplayMarketResource
+from trading_pipeline.runner import QUIET
 from trading_pipeline_tests.pipeline_harness import (
     MORNING,
+    SESSION_JOB,
     TEST_VOLATILITY,
     asset_metadata,
     check_evaluations,
+    decision_time,
     make_harness,
     materialized,
 )
@@ -59,3 +65,24 @@ def test_a_replayed_october_2008_session_passes_the_chain_gates_and_is_a_crisis(
     ranks = asset_metadata(result, "iv_rank")  # high in its lookback, below the peak of 2008-10-10
     assert ranks["iv_observations_SPY"] == TEST_VOLATILITY["iv_lookback_sessions"] - 1
     assert 50.0 < ranks["iv_rank_SPY"] < 100.0 and 80.0 < ranks["iv_percentile_SPY"] < 100.0
+
+
+def test_a_term_index_that_begins_inside_the_lookback_is_read_from_its_first_session(tmp_path: Path) -> None:
+    # Arrange: 2010-06-01's bar lookback starts in 2009, before the VIX3M file does (2009-09-18)
+    harness = make_harness(tmp_path, market=ReplayMarketResource(data_dir=str(MARKET_DATA)), env="replay")
+    job = harness.definitions().resolve_job_def(SESSION_JOB)
+
+    # Act
+    result = job.execute_in_process(
+        partition_key="2010-06-01",
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=[dg.AssetKey("underlying_bars")],
+        tags={DECISION_TIME_TAG: decision_time(date(2010, 6, 1), MORNING).isoformat()},
+        run_config=QUIET,
+    )
+
+    # Assert: VIX3M from its first session on, VIX9D (from 2011) unavailable, named in the metadata
+    bars = result.output_for_node("underlying_bars")
+    vix3m = bars.loc[bars["symbol"] == "VIX3M", "session"]
+    assert pd.Timestamp(vix3m.min()) == pd.Timestamp("2009-09-18") and len(vix3m) > 150
+    assert list(asset_metadata(result, "underlying_bars")["unavailable"]) == ["VIX9D"]

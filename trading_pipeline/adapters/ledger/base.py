@@ -10,7 +10,7 @@ from typing import Protocol
 import pandas as pd
 
 from trading_pipeline.core.decisions import Decision
-from trading_pipeline.core.iv_history import IvObservation
+from trading_pipeline.core.iv_history import OWN_SOURCE_PREFIX, IvObservation
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.core.positions import Fill, Position, PositionMark, StaleMark
 from trading_pipeline.core.reconciliation import ReconciliationBreak
@@ -112,9 +112,11 @@ class Ledger(Protocol):
         """Stored 30-day implied vols per session, `start` and `end` included, with source and time."""
         ...
 
-    def record_iv_observations(self, underlying: str, observations: Mapping[date, IvObservation]) -> None:
-        """Record 30-day implied vols per session; an own chain observation is replaced only by a later one
-        of the same session, anything else by whatever comes."""
+    def record_iv_observations(
+        self, underlying: str, observations: Mapping[date, IvObservation], trusted: str = OWN_SOURCE_PREFIX
+    ) -> None:
+        """Record 30-day implied vols per session; a row whose source starts with `trusted` is replaced only
+        by a later trusted one of the same session, any other row by whatever comes."""
         ...
 
     def snapshot(self) -> dict[str, pd.DataFrame]:

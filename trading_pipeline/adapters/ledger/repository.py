@@ -438,10 +438,12 @@ class SqlLedger:
                 for row in conn.execute(query)
             }
 
-    def record_iv_observations(self, underlying: str, observations: Mapping[date, IvObservation]) -> None:
-        """Record 30-day implied vols per session; an own chain observation is replaced only by a later one
-        of the same session (so reruns in any order keep the session's last tick), anything else by whatever
-        comes."""
+    def record_iv_observations(
+        self, underlying: str, observations: Mapping[date, IvObservation], trusted: str = OWN_SOURCE_PREFIX
+    ) -> None:
+        """Record 30-day implied vols per session. A row whose source starts with `trusted` (own observations,
+        of one measure when given as `chain:<measure>:`) is replaced only by a later trusted one of the same
+        session, so reruns in any order keep the session's last tick; any other row by whatever comes."""
         if not observations:
             return
         now = datetime.now(UTC)
@@ -457,7 +459,7 @@ class SqlLedger:
             }
             for session, observation in observations.items()
         ]
-        own = f"{OWN_SOURCE_PREFIX}%"
+        own = f"{trusted}%"
         with self._write() as conn:
             stmt = _insert(conn, table).values(rows_)
             conn.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -38,4 +38,14 @@ class MarketData(Protocol):
         self, underlying: str, as_of: datetime, min_dte: int = 0, max_dte: int = 400
     ) -> pd.DataFrame:
         """Quotes of every listed contract with min_dte <= DTE <= max_dte, in core.chain.QUOTE_COLUMNS."""
+        ...
+
+
+@runtime_checkable
+class DataCoverage(Protocol):
+    """A provider that knows the first and last session it has for a symbol (replay files, the simulator),
+    so an optional series that begins inside a lookback is read from its first session, not dropped."""
+
+    def coverage(self, symbol: str) -> tuple[date, date]:
+        """The first and last session with a bar of `symbol`."""
         ...

@@ -211,9 +211,13 @@ class ReplayMarket:
             return None
         return self.spot(symbol, as_of)
 
-    def _require_covered(self, symbol: str, day: date) -> None:
+    def coverage(self, symbol: str) -> tuple[date, date]:
+        """The first and last session of `symbol`'s bar file."""
         bars = self.bars(symbol)
-        first, last = bars.index[0].date(), bars.index[-1].date()
+        return bars.index[0].date(), bars.index[-1].date()
+
+    def _require_covered(self, symbol: str, day: date) -> None:
+        first, last = self.coverage(symbol)
         if not first <= day <= last:
             raise MarketDataError(
                 f"no replay data for {symbol} on {day.isoformat()}: {BAR_FILES[symbol].path} covers "

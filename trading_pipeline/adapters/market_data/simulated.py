@@ -326,6 +326,11 @@ class SimulatedMarket:
             )
         return previous, None
 
+    def coverage(self, symbol: str) -> tuple[date, date]:
+        """The simulated range, the same for every symbol."""
+        _known_symbol(symbol)
+        return self.start, self.end
+
     def _require_in_range(self, symbol: str, day: date) -> None:
         if not self.start <= day <= self.end:
             raise MarketDataError(

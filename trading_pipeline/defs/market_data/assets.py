@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from trading_pipeline.adapters.market_data.base import MarketDataError
+from trading_pipeline.adapters.market_data.base import DataCoverage, MarketDataError
 from trading_pipeline.core.calendar import previous_session, sessions_ending
 from trading_pipeline.core.chain import enrich_chain, normalize_chain
 from trading_pipeline.core.iv_history import PROXY_INDEX_SYMBOL, PROXY_RV_WINDOW, VIX_UNDERLYINGS
@@ -56,7 +56,13 @@ def underlying_bars(
     unavailable = {}
     for symbol in TERM_SYMBOLS:  # optional: the VIX term structure where the provider has it
         try:
-            frames.append(client.daily_bars(symbol, start, last_closed).assign(symbol=symbol))
+            first = client.coverage(symbol)[0] if isinstance(client, DataCoverage) else start
+            bars_from = max(start, first)  # a series beginning inside the lookback is read from its start
+            if bars_from > last_closed:
+                raise MarketDataError(
+                    f"{symbol} begins on {first.isoformat()}, after {last_closed.isoformat()}"
+                )
+            frames.append(client.daily_bars(symbol, bars_from, last_closed).assign(symbol=symbol))
         except MarketDataError as exc:
             unavailable[symbol] = str(exc)
             context.log.info(f"no {symbol} bars, so no {symbol} in the term structure: {exc}")

@@ -1,5 +1,6 @@
 """Volatility assets: realized vol, the 30-day implied-vol history, IV rank / percentile and dealer GEX."""
 
+import math
 from datetime import date, datetime
 
 import dagster as dg
@@ -79,9 +80,10 @@ def _to_record(
     rows = {}
     for row in history.itertuples():
         if row.source == iv_history.MISSING_SOURCE or iv_history.is_own(row.source):
-            continue
+            continue  # an own value used is already in the ledger
         held = known.get(row.session)
-        if held is None or (held.source, held.iv) != (row.source, row.iv):
+        # A rolling window one session later moves the scaled proxy in its last bits: not a new value.
+        if held is None or held.source != row.source or not math.isclose(held.iv, row.iv, rel_tol=1e-9):
             rows[row.session] = iv_history.IvObservation(row.iv, row.source, session_close(row.session))
     return rows
 
@@ -138,11 +140,17 @@ def implied_vol_history(
             recorded = (recorded_source(settings.recorded_history), values)
         past_ledger = {d: o for d, o in known.items() if d != session}
         history = iv_history.iv_history_of(
-            past, past_ledger, recorded, _proxy(underlying, closes, config.universe.volatility_index)
+            past,
+            past_ledger,
+            recorded,
+            _proxy(underlying, closes, config.universe.volatility_index),
+            settings.iv_measure,
         )
         unchanged = known.get(session) == today
         store.record_iv_observations(
-            underlying, {**_to_record(history, past_ledger), **({} if unchanged else {session: today})}
+            underlying,
+            {**_to_record(history, past_ledger), **({} if unchanged else {session: today})},
+            trusted=iv_history.own_prefix(settings.iv_measure),
         )
         today_row = pd.DataFrame([{"session": session, "iv": today.iv, "source": today.source}])
         frames.append(pd.concat([history, today_row], ignore_index=True).assign(underlying=underlying))

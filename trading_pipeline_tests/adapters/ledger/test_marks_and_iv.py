@@ -149,3 +149,16 @@ def test_a_derived_iv_is_replaced_by_anything_but_an_own_one_only_by_a_later_own
         0.23, "chain:model_free:sim", 15
     )
     assert len(ledger.snapshot()["iv_observations"]) == 1
+
+
+def test_an_own_iv_of_another_measure_is_replaced_when_only_one_measure_is_trusted(ledger: SqlLedger) -> None:
+    # Arrange: an ATM observation recorded when ATM was the measure
+    ledger.record_iv_observations("SPY", {SESSION: _observed(0.15, "chain:atm:sim", 15)})
+
+    # Act: model-free is the measure now; its history takes the proxy for that session
+    ledger.record_iv_observations(
+        "SPY", {SESSION: _observed(0.20, "proxy:VIX", 21)}, trusted="chain:model_free:"
+    )
+
+    # Assert
+    assert ledger.iv_observations("SPY", SESSION, SESSION)[SESSION].source == "proxy:VIX"

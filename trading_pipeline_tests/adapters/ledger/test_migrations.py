@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -307,6 +308,11 @@ def test_upgrade_to_0005_labels_old_atm_observations_and_back_drops_derived_ones
     # Act
     _migrate(ledger_url, "upgrade", "0005")
     upgraded = _iv_rows(ledger_url, "iv_30d")
+    ledger = SqlLedger(ledger_url)
+    observed = ledger.iv_observations("SPY", date(2025, 3, 14), date(2025, 3, 14))[
+        date(2025, 3, 14)
+    ].observed_at
+    ledger.dispose()
     engine = create_ledger_engine(ledger_url)
     try:
         with engine.begin() as conn:
@@ -321,6 +327,8 @@ def test_upgrade_to_0005_labels_old_atm_observations_and_back_drops_derived_ones
         engine.dispose()
     _migrate(ledger_url, "downgrade", "0004")
 
-    # Assert: the old row is an own ATM observation; going back keeps it as it was and drops the proxy
+    # Assert: the old row is an own ATM observation from the session's start (when it was observed is
+    # unknown); going back keeps it as it was and drops the proxy
     assert upgraded == [("SPY", 0.18, "chain:atm:simulated")]
+    assert observed == datetime(2025, 3, 14, tzinfo=UTC)
     assert _iv_rows(ledger_url, "atm_iv_30d") == [("SPY", 0.18, "simulated")]

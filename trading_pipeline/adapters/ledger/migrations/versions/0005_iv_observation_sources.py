@@ -2,8 +2,8 @@
 
 `atm_iv_30d` becomes `iv_30d`: the column now holds the configured measure (model-free by default), and
 the source says which (`chain:<measure>:<provider>` for the pipeline's own, `recorded:...`, `proxy:...`).
-Rows written before this revision were ATM observations from chains: their source gains `chain:atm:`
-and their observation time is the time they were recorded.
+Rows written before this revision were ATM observations from chains: their source gains `chain:atm:`;
+their observation time, unknown, becomes the start of their session, so a new observation replaces them.
 
 Revision ID: 0005
 Revises: 0004
@@ -30,7 +30,15 @@ def upgrade() -> None:
     with op.batch_alter_table("iv_observations") as batch:
         batch.alter_column("atm_iv_30d", new_column_name="iv_30d", existing_type=sa.Float(), nullable=False)
         batch.add_column(sa.Column("observed_at", TIMESTAMP, nullable=True))
-    op.execute(f"UPDATE iv_observations SET observed_at = recorded_at, source = '{LEGACY_PREFIX}' || source")
+    # When an old row was observed is unknown (it may have been written long after its session): the
+    # session's start stands for it, so any later observation of that session replaces it.
+    if op.get_bind().dialect.name == "sqlite":
+        session_start = "session || ' 00:00:00.000000'"
+    else:
+        session_start = "CAST(session AS timestamp) AT TIME ZONE 'UTC'"
+    op.execute(
+        f"UPDATE iv_observations SET observed_at = {session_start}, source = '{LEGACY_PREFIX}' || source"
+    )
     with op.batch_alter_table("iv_observations") as batch:
         batch.alter_column("observed_at", existing_type=TIMESTAMP, nullable=False)
 
