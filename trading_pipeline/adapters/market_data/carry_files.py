@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from trading_pipeline.adapters.market_data.base import MarketDataError
+from trading_pipeline.adapters.market_data.text_csv import read_text_csv
 from trading_pipeline.core.calendar import ET
 from trading_pipeline.core.carry import Carry, continuous_rate_from_discount, trailing_dividend_yield
 
@@ -24,16 +25,6 @@ DIVIDEND_SYMBOL = {"SPY": "SPY", "SPX": "SPY", "XSP": "SPY", "QQQ": "QQQ", "IWM"
 NO_DIVIDEND = frozenset({"VIX"})
 #: How long the last rate observation may stand in for later days (holidays, FRED's publication lag).
 MAX_RATE_STALENESS = timedelta(days=10)
-
-
-def _read(path: Path, columns: tuple[str, str]) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except OSError as exc:
-        raise MarketDataError(f"cannot read {path}: {exc.strerror}") from None
-    if tuple(frame.columns) != columns:
-        raise MarketDataError(f"{path}: expected columns {list(columns)}, found {list(frame.columns)}")
-    return frame
 
 
 def _parsed(path: Path, frame: pd.DataFrame, column: str, parse: str) -> pd.Series:
@@ -54,7 +45,7 @@ def _parsed(path: Path, frame: pd.DataFrame, column: str, parse: str) -> pd.Seri
 
 def load_tbill_rates(path: Path) -> pd.Series:
     """DTB3 discount rates (percent) as continuous rates by date; FRED's empty holiday values are skipped."""
-    frame = _read(path, ("date", "rate_pct"))
+    frame = read_text_csv(path, ("date", "rate_pct"))
     dates, discount = _parsed(path, frame, "date", "date"), _parsed(path, frame, "rate_pct", "number")
     known = discount.notna()
     rates = [continuous_rate_from_discount(d) for d in discount[known].tolist()]
@@ -63,7 +54,7 @@ def load_tbill_rates(path: Path) -> pd.Series:
 
 def load_dividends(path: Path) -> pd.Series:
     """Cash dividends per share indexed by ex-date."""
-    frame = _read(path, ("ex_date", "amount"))
+    frame = read_text_csv(path, ("ex_date", "amount"))
     dates, amounts = _parsed(path, frame, "ex_date", "date"), _parsed(path, frame, "amount", "number")
     if amounts.isna().any():
         row = int(amounts.isna().to_numpy().argmax())

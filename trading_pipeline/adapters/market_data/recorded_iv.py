@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from trading_pipeline.adapters.market_data.base import MarketDataError
+from trading_pipeline.adapters.market_data.text_csv import read_text_csv
 from trading_pipeline.core.iv_history import RECORDED_SOURCE_PREFIX
 
 COLUMNS = ("session", "underlying", "iv_30d")
@@ -35,12 +36,7 @@ def _row_error(path: Path, row: int, column: str, value: object, why: str) -> Ma
 @lru_cache(maxsize=4)
 def _read(path: Path, modified_ns: int) -> pd.DataFrame:
     del modified_ns  # part of the cache key: an edited file is read again
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except OSError as exc:
-        raise MarketDataError(f"cannot read recorded IV history {path}: {exc.strerror}") from None
-    if tuple(frame.columns) != COLUMNS:
-        raise MarketDataError(f"{path}: expected columns {list(COLUMNS)}, found {list(frame.columns)}")
+    frame = read_text_csv(path, COLUMNS, "recorded IV history ")
     sessions = pd.to_datetime(frame["session"], format="%Y-%m-%d", errors="coerce")
     for row in np.flatnonzero(sessions.isna()):
         raise _row_error(path, int(row), "session", frame["session"].iloc[row], "is not an ISO date")
