@@ -93,6 +93,9 @@ class RegimeParams(BaseModel):
     iv_rank_volatile: float = Field(90.0, ge=0.0, le=100.0)
     #: Sessions in a row a new regime must hold before it replaces the current one (a crisis starts at once).
     confirm_sessions: int = Field(8, ge=1, le=60)
+    #: Sessions a more stressed regime (calm to volatile) must hold; below confirm_sessions risk off comes
+    #: faster than risk on (docs/regimes.md measures 2 on real history).
+    escalate_sessions: int = Field(8, ge=1, le=60)
     #: VIX points below a threshold the VIX must fall before its level is left (a Schmitt trigger).
     vix_margin: float = Field(2.0, ge=0.0, le=20.0)
     #: Strategies each regime lets open positions (exits are never gated); a regime left out permits none.

@@ -3,8 +3,9 @@
 The raw regime of a session is core/regime.py's trend x volatility classification of its close and VIX
 close, with the VIX levels as a Schmitt trigger: a level is entered when the VIX reaches its threshold
 and left only when the VIX falls `vix_margin` points below it. The regime then changes only when one raw
-regime has held `confirm_sessions` sessions in a row, except that a crisis starts at once (trading stops
-the day the VIX reaches the extreme band); both settings are RegimeParams fields of the configuration.
+regime has held `confirm_sessions` sessions in a row, a more stressed one (calm to volatile: risk off)
+`escalate_sessions`, and a crisis at once (trading stops the day the VIX reaches the extreme band); the
+settings are RegimeParams fields of the configuration.
 Inputs stay numbers, one row per session.
 """
 
@@ -53,8 +54,25 @@ def vol_levels(vix: np.ndarray, params: RegimeParams, margin: float) -> np.ndarr
     return levels
 
 
-def confirmed(raw: list[RegimeName], confirm_sessions: int) -> tuple[list[RegimeName], list[int]]:
-    """The regime per session after hysteresis and how many sessions it has held by then."""
+#: How stressed each regime is: a move to a more stressed one is risk-off and confirms faster.
+STRESS = {
+    RegimeName.BULL_CALM: 0,
+    RegimeName.RANGE_CALM: 0,
+    RegimeName.BEAR_CALM: 0,
+    RegimeName.BULL_VOLATILE: 1,
+    RegimeName.RANGE_VOLATILE: 1,
+    RegimeName.BEAR_VOLATILE: 1,
+    RegimeName.CRISIS: 2,
+}
+
+
+def confirmed(
+    raw: list[RegimeName], confirm_sessions: int, escalate_sessions: int | None = None
+) -> tuple[list[RegimeName], list[int]]:
+    """The regime per session after hysteresis and how many sessions it has held by then: a new regime
+    must hold `confirm_sessions` in a row, one more stressed than the current (calm to volatile) only
+    `escalate_sessions` (default the same), and a crisis starts at once."""
+    escalate = confirm_sessions if escalate_sessions is None else escalate_sessions
     regimes: list[RegimeName] = []
     held: list[int] = []
     state, candidate, streak, age = raw[0] if raw else None, None, 0, 0
@@ -65,7 +83,8 @@ def confirmed(raw: list[RegimeName], confirm_sessions: int) -> tuple[list[Regime
         else:
             streak = streak + 1 if name == candidate else 1
             candidate = name
-            if name is RegimeName.CRISIS or streak >= confirm_sessions:
+            needed = escalate if STRESS[name] > STRESS[state] else confirm_sessions  # type: ignore[index]
+            if name is RegimeName.CRISIS or streak >= needed:
                 state, candidate, streak, age = name, None, 0, 1
             else:
                 age += 1
@@ -139,7 +158,7 @@ def regime_history(
         )
     ]
     raw = [regime_name(t, LEVELS[level]) for t, level in zip(trends, levels, strict=True)]
-    regimes, held = confirmed(raw, params.confirm_sessions)
+    regimes, held = confirmed(raw, params.confirm_sessions, params.escalate_sessions)
     return frame.assign(
         vol_level_index=levels,
         trend=[str(t) for t in trends],
@@ -222,6 +241,6 @@ def classify_regime(
     if iv_rank is not None and not 0 <= iv_rank <= 100:
         raise RegimeError(f"iv_rank must be within [0, 100], got {iv_rank!r}")
     last = closes.index[-1:]
-    alone = params.model_copy(update={"confirm_sessions": 1, "vix_margin": 0.0})
+    alone = params.model_copy(update={"confirm_sessions": 1, "escalate_sessions": 1, "vix_margin": 0.0})
     vix3m_series = None if vix3m is None else pd.Series([vix3m], index=last)
     return regime_after(closes, pd.Series([vix], index=last), alone, iv_rank, vix3m=vix3m_series)

@@ -45,6 +45,18 @@ def test_a_new_regime_must_hold_the_confirmation_sessions_in_a_row() -> None:
     assert held == [1, 2, 3, 4, 5, 6, 1, 2]
 
 
+def test_a_more_stressed_regime_is_confirmed_sooner_than_a_calmer_one() -> None:
+    # Arrange: calm, two volatile sessions, then calm for three
+    raw = [CALM, VOLATILE, VOLATILE, CALM, CALM, CALM]
+
+    # Act
+    regimes, held = confirmed(raw, confirm_sessions=3, escalate_sessions=2)
+
+    # Assert: risk off after two sessions, risk on again only after three
+    assert regimes == [CALM, CALM, VOLATILE, VOLATILE, VOLATILE, CALM]
+    assert held == [1, 2, 1, 2, 3, 1]
+
+
 def test_a_crisis_starts_at_once_and_ends_only_when_confirmed() -> None:
     # Arrange
     raw = [CALM, CRISIS, VOLATILE, VOLATILE, CRISIS, VOLATILE, VOLATILE, VOLATILE]
@@ -122,16 +134,16 @@ def test_spy_regime_flips_at_most_20_times_a_year_with_a_median_of_at_most_8(
 
 
 def test_regime_after_is_the_confirmed_regime_of_the_last_close_with_its_raw_one_and_age() -> None:
-    # Arrange: 260 calm rising sessions, then the VIX jumps to 28 for the last three closes
+    # Arrange: 260 calm rising sessions, then the VIX jumps to 28 on the last close
     sessions = pd.bdate_range("2024-01-01", periods=260)
     closes = pd.Series(np.linspace(100.0, 130.0, len(sessions)), index=sessions)
     vix = pd.Series(13.0, index=sessions)
-    vix.iloc[-3:] = 28.0
+    vix.iloc[-1:] = 28.0
 
     # Act
     regime = regime_after(closes, vix, PARAMS, iv_rank=64.0, by_underlying={"QQQ": RegimeName.BULL_CALM})
 
-    # Assert: not yet confirmed (3 of 8 sessions), so still bull_calm with full permissions
+    # Assert: not yet confirmed (1 of the 2 sessions a move to volatile needs): still bull_calm
     assert (regime.name, regime.raw_name) == (RegimeName.BULL_CALM, RegimeName.BULL_VOLATILE)
     assert regime.regime_sessions == 260 - PARAMS.slow_window + 1
     assert regime.closed_session == sessions[-1].date() and regime.vix == 28.0
