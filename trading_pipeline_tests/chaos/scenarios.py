@@ -171,12 +171,15 @@ class ChaosSuite:
     """Runs scenarios on a worker pool, against fresh worlds cut from one IV-seeded template.
 
     The time budget (CHAOS_BUDGET_SECONDS) runs from construction; each of the `planned_runs` scenario
-    runs gets an equal share of what is left when it starts, so an early run cannot starve a later one.
+    runs (every scenario on each backend) gets the share of what is left when it starts that its trial count
+    is of the trials still to run, so an early run cannot starve a later one, nor a 10-trial run take the
+    time of a 50-trial one.
     """
 
     def __init__(self, pool: WorkerPool, settings: ChaosSettings, base_dir: Path, planned_runs: int) -> None:
         self._deadline = time.monotonic() + settings.budget_seconds
-        self._runs_left = planned_runs
+        per_backend = settings.requested()
+        self._trials_left = sum(per_backend.values()) * planned_runs / max(1, len(per_backend))
         self._pool = pool
         self._settings = settings
         self._base_dir = base_dir
@@ -196,17 +199,12 @@ class ChaosSuite:
         self._warm_up(worlds)
         settings = self._settings
         rng = random.Random(f"{settings.seed}:{scenario}:{worlds.backend}")
-        requested = {
-            Scenario.CONCURRENT_PAIR: settings.concurrent_trials,
-            Scenario.TWO_DECISION_TIMES: settings.decision_time_trials,
-            Scenario.KILL: settings.kill_trials,
-            Scenario.CONCURRENT_EXIT: settings.concurrent_exit_trials,
-            Scenario.KILL_EXIT: settings.exit_kill_trials,
-        }[scenario]
+        requested = settings.requested()[str(scenario)]
         report = ScenarioReport(scenario, worlds.backend, requested, settings.seed)
         started = time.monotonic()
-        stop_at = started + max(0.0, self._deadline - started) / max(1, self._runs_left)
-        self._runs_left -= 1
+        share = requested / max(1.0, self._trials_left)
+        stop_at = started + max(0.0, self._deadline - started) * min(1.0, share)
+        self._trials_left -= requested
         entry = Start(worlds, str(scenario), PositionEffect.OPEN)
         run_batch = {
             Scenario.CONCURRENT_PAIR: lambda: self._pair_runner(((ENTRY_TICK, ENTRY_TICK),), rng, entry),
