@@ -194,17 +194,6 @@ def trend_of(
     return Trend.SIDEWAYS
 
 
-def vol_level_of(vix: float, params: RegimeParams) -> VolLevel:
-    """VIX bucket: LOW below vix_low, EXTREME at or above vix_extreme, HIGH at or above vix_high."""
-    if vix >= params.vix_extreme:
-        return VolLevel.EXTREME
-    if vix >= params.vix_high:
-        return VolLevel.HIGH
-    if vix >= params.vix_low:
-        return VolLevel.NORMAL
-    return VolLevel.LOW
-
-
 def regime_name(trend: Trend, vol_level: VolLevel) -> RegimeName:
     """EXTREME volatility is a crisis whatever the trend; otherwise trend × (calm or volatile)."""
     if vol_level is VolLevel.EXTREME:

@@ -12,9 +12,8 @@ from trading_pipeline.core.regime import (
     Trend,
     VolLevel,
     trend_of,
-    vol_level_of,
 )
-from trading_pipeline.core.regime_history import classify_regime
+from trading_pipeline.core.regime_history import LEVELS, classify_regime, vol_levels
 from trading_pipeline.core.strategies.names import DEFAULT_PERMISSIONS, STRATEGY_NAMES
 from trading_pipeline_tests.real_market_data import daily_closes, needs_market_data
 
@@ -78,8 +77,8 @@ def test_params_are_frozen():
     ],
 )
 def test_vix_thresholds_bucket_vol_level_with_lower_bounds_inclusive(vix, expected):
-    # Act
-    level = vol_level_of(vix, PARAMS)
+    # Act: the Schmitt trigger of regime_history without a margin is the plain bucketing
+    level = LEVELS[int(vol_levels(np.array([vix]), PARAMS, margin=0.0)[0])]
 
     # Assert
     assert level is expected
