@@ -2,10 +2,11 @@
 
 The raw regime of a session is core/regime.py's trend x volatility classification of its close and VIX
 close, with the VIX levels as a Schmitt trigger: a level is entered when the VIX reaches its threshold
-and left only when the VIX falls `vix_margin` points below it. The regime then changes only when one raw
-regime has held `confirm_sessions` sessions in a row, a more stressed one (calm to volatile: risk off)
-`escalate_sessions`, and a crisis at once (trading stops the day the VIX reaches the extreme band); the
-settings are RegimeParams fields of the configuration.
+and left only when the VIX falls `vix_margin` points below it. The regime then changes only after
+`confirm_sessions` closes in a row whose raw regime differs from it (`escalate_sessions` when all of them are
+more stressed: calm to volatile, risk off), into the raw regime most frequent among them; a crisis starts
+at once (trading stops the day the VIX reaches the extreme band). The settings are RegimeParams fields of
+the configuration.
 Inputs stay numbers, one row per session.
 """
 
@@ -69,28 +70,40 @@ STRESS = {
 def confirmed(
     raw: list[RegimeName], confirm_sessions: int, escalate_sessions: int | None = None
 ) -> tuple[list[RegimeName], list[int]]:
-    """The regime per session after hysteresis and how many sessions it has held by then: a new regime
-    must hold `confirm_sessions` in a row, one more stressed than the current (calm to volatile) only
-    `escalate_sessions` (default the same), and a crisis starts at once."""
+    """The regime per session after hysteresis and how many sessions it has held by then: the regime is
+    left once `confirm_sessions` closes in a row differ from it (`escalate_sessions` if all were more
+    stressed: calm to volatile), into the most frequent raw regime of those closes, the latest on a tie;
+    a crisis starts at once. Raw regimes that alternate among several others still end the state."""
     escalate = confirm_sessions if escalate_sessions is None else escalate_sessions
     regimes: list[RegimeName] = []
     held: list[int] = []
-    state, candidate, streak, age = raw[0] if raw else None, None, 0, 0
+    state, age = (raw[0] if raw else None), 0
+    differing: list[RegimeName] = []
     for name in raw:
         if name == state:
-            candidate, streak = None, 0
+            differing.clear()
             age += 1
         else:
-            streak = streak + 1 if name == candidate else 1
-            candidate = name
-            needed = escalate if STRESS[name] > STRESS[state] else confirm_sessions  # type: ignore[index]
-            if name is RegimeName.CRISIS or streak >= needed:
-                state, candidate, streak, age = name, None, 0, 1
+            differing.append(name)
+            stressed = all(STRESS[other] > STRESS[state] for other in differing)  # type: ignore[index]
+            if name is RegimeName.CRISIS:
+                state, age = name, 1
+                differing.clear()
+            elif len(differing) >= confirm_sessions or (stressed and len(differing) >= escalate):
+                state, age = _most_frequent(differing), 1
+                differing.clear()
             else:
                 age += 1
         regimes.append(state)  # type: ignore[arg-type]
         held.append(age)
     return regimes, held
+
+
+def _most_frequent(names: list[RegimeName]) -> RegimeName:
+    """The regime that occurs most often in `names`, the latest of those tied."""
+    counts = {name: names.count(name) for name in names}
+    top = max(counts.values())
+    return next(name for name in reversed(names) if counts[name] == top)
 
 
 def lifted_to_volatile(levels: np.ndarray, stressed: np.ndarray) -> np.ndarray:

@@ -57,6 +57,31 @@ def test_a_more_stressed_regime_is_confirmed_sooner_than_a_calmer_one() -> None:
     assert held == [1, 2, 1, 2, 3, 1]
 
 
+def test_a_regime_ends_after_enough_differing_closes_even_when_they_alternate() -> None:
+    # Arrange: a crisis followed by closes that wobble between three calmer regimes, none three in a row
+    bear = RegimeName.BEAR_VOLATILE
+    raw = [CRISIS, VOLATILE, bear, CALM, VOLATILE, bear, VOLATILE]
+
+    # Act
+    regimes, held = confirmed(raw, confirm_sessions=6)
+
+    # Assert: six closes that are not a crisis end it, into the most frequent of them (VOLATILE, 3 of 6)
+    assert regimes == [CRISIS] * 6 + [VOLATILE]
+    assert held == [1, 2, 3, 4, 5, 6, 1]
+
+
+def test_a_tie_among_the_differing_closes_goes_to_the_latest_regime() -> None:
+    # Arrange
+    bear = RegimeName.BEAR_VOLATILE
+    raw = [CALM, VOLATILE, bear, VOLATILE, bear]
+
+    # Act
+    regimes, _ = confirmed(raw, confirm_sessions=4)
+
+    # Assert: two each; bear volatile came last
+    assert regimes == [CALM] * 4 + [bear]
+
+
 def test_a_crisis_starts_at_once_and_ends_only_when_confirmed() -> None:
     # Arrange
     raw = [CALM, CRISIS, VOLATILE, VOLATILE, CRISIS, VOLATILE, VOLATILE, VOLATILE]
