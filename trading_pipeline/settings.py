@@ -27,6 +27,8 @@ from trading_pipeline.core.iv_history import IvMeasure
 from trading_pipeline.core.regime import RegimeParams
 from trading_pipeline.core.risk import RiskLimits
 from trading_pipeline.core.strategies.base import Strategy
+from trading_pipeline.core.strategies.credit_spread import CreditSpreadParams
+from trading_pipeline.core.strategies.iron_condor import IronCondorParams
 from trading_pipeline.core.strategies.names import STRATEGY_NAMES
 from trading_pipeline.core.strategies.registry import build_strategies
 from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams
@@ -147,6 +149,8 @@ class StrategiesConfig(_Frozen):
     """One section per registered strategy (core/strategies/registry.py), each with its `enabled` switch."""
 
     short_strangle: ShortStrangleParams = ShortStrangleParams()
+    credit_spread: CreditSpreadParams = CreditSpreadParams()
+    iron_condor: IronCondorParams = IronCondorParams()
 
     def sections(self) -> dict[str, BaseModel]:
         """Each strategy's parameters by strategy name."""

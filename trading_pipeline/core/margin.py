@@ -35,3 +35,9 @@ def short_strangle_requirement(
     if put_req >= call_req:
         return to_money(put_req + call_premium * multiplier)
     return to_money(call_req + put_premium * multiplier)
+
+
+def defined_risk_requirement(widths: tuple[Decimal, ...], credit: Decimal, multiplier: int) -> Decimal:
+    """Requirement of a credit vertical or an iron condor: the widest side's strike width less the credit
+    (only one side of a condor can finish in the money), per structure unit; this is also its max loss."""
+    return to_money((max(widths) - credit) * multiplier)

@@ -199,3 +199,11 @@ def regime_name(trend: Trend, vol_level: VolLevel) -> RegimeName:
     if vol_level is VolLevel.EXTREME:
         return RegimeName.CRISIS
     return _NAMES[(trend, vol_level is VolLevel.HIGH)]
+
+
+def regime_trend(name: RegimeName) -> Trend | None:
+    """The trend a regime name carries (bull: UP, range: SIDEWAYS, bear: DOWN); a crisis has none."""
+    for (trend, _), named in _NAMES.items():
+        if named is name:
+            return trend
+    return None

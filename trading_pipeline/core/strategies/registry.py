@@ -7,10 +7,14 @@ from collections.abc import Mapping
 from pydantic import BaseModel
 
 from trading_pipeline.core.strategies.base import Strategy, StrategyError
+from trading_pipeline.core.strategies.credit_spread import CreditSpread
+from trading_pipeline.core.strategies.iron_condor import IronCondor
 from trading_pipeline.core.strategies.short_strangle import ShortStrangle
 
 #: Strategy classes by name; a configuration section `strategies.<name>` holds each one's parameters.
-REGISTRY: dict[str, type[Strategy]] = {ShortStrangle.name: ShortStrangle}
+REGISTRY: dict[str, type[Strategy]] = {
+    strategy.name: strategy for strategy in (ShortStrangle, CreditSpread, IronCondor)
+}
 
 
 def build_strategies(sections: Mapping[str, BaseModel]) -> list[Strategy]:

@@ -1,0 +1,255 @@
+"""What credit verticals and iron condors share: their parameters, the long wing, and the priced candidate.
+
+A credit structure sells a strike by delta and buys the strike `width` points further out of the money on
+the same expiration, on one side (a vertical) or both (an iron condor). Its max loss, and its buying-power
+requirement, is the widest side's width less the credit at the limit price that will be sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
+from trading_pipeline.core.exits import ExitRules
+from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side, contract_multiplier
+from trading_pipeline.core.margin import defined_risk_requirement
+from trading_pipeline.core.regime import MarketRegime, RegimeName
+from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, strike_by_delta
+from trading_pipeline.core.strategies.base import StrategyContext
+
+#: A wing may miss the configured width by at most this fraction of it (strikes are listed on a grid).
+WIDTH_TOLERANCE = 0.5
+
+
+class CreditStructureParams(BaseModel):
+    """Entry and exit parameters every defined-risk credit structure has, with bounds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    underlying: str = "SPY"
+    short_delta: float = Field(0.20, gt=0.0, lt=0.5)
+    #: A sold strike's |delta| may miss short_delta by at most this much (else no trade).
+    max_delta_error: float = Field(0.05, gt=0.0, lt=0.5)
+    #: Points between the sold and the bought strike of a side.
+    width: Decimal = Field(Decimal("5"), gt=0, le=500)
+    #: Liquidity floor of the sold strikes and the expiration at the money; wings need the open interest.
+    min_open_interest: int = Field(100, ge=0)
+    max_spread_pct: float = Field(10.0, gt=0.0, le=100.0)
+    dte_min: int = Field(30, ge=1, le=365)
+    dte_max: int = Field(50, ge=1, le=365)
+    dte_target: int = Field(40, ge=1, le=365)
+    min_iv_rank: float = Field(0.0, ge=0.0, le=100.0)
+    #: The credit at the limit price must be at least this % of the widest side's width.
+    min_credit_pct_of_width: float = Field(15.0, ge=0.0, lt=100.0)
+    contracts: int = Field(1, ge=1, le=100)
+    profit_target_pct: float = Field(50.0, gt=0.0, le=100.0)
+    exit_dte: int = Field(21, ge=0, le=365)
+    loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
+
+    @model_validator(mode="after")
+    def _windows_are_ordered(self) -> CreditStructureParams:
+        if not self.dte_min <= self.dte_target <= self.dte_max:
+            raise ValueError(
+                f"need dte_min <= dte_target <= dte_max, got {self.dte_min}, {self.dte_target}, "
+                f"{self.dte_max}"
+            )
+        if self.exit_dte >= self.dte_min:
+            raise ValueError(f"exit_dte ({self.exit_dte}) must be below dte_min ({self.dte_min})")
+        if self.max_delta_error >= self.short_delta:
+            raise ValueError(
+                f"max_delta_error ({self.max_delta_error}) must be below short_delta ({self.short_delta})"
+            )
+        return self
+
+    @property
+    def liquidity(self) -> LiquidityFloor:
+        return LiquidityFloor(self.min_open_interest, self.max_spread_pct)
+
+    def exit_rules(self) -> ExitRules:
+        return ExitRules(self.profit_target_pct, self.loss_stop_multiple, self.exit_dte)
+
+
+def stand_aside_reasons(
+    name: str, params: CreditStructureParams, context: StrategyContext
+) -> tuple[list[str], int]:
+    """Why the strategy proposes nothing this tick (disabled, regime, IV rank, size), and its regime size."""
+    regime = context.regime
+    reasons = []
+    if not params.enabled:
+        reasons.append("strategy disabled in configuration")
+    if not regime.allows(name):
+        reasons.append(f"regime {regime.name.value} does not permit {name}")
+    iv_rank = context.iv_rank(params.underlying)
+    if iv_rank < params.min_iv_rank:
+        reasons.append(f"iv rank {iv_rank:.1f} below minimum {params.min_iv_rank:.1f}")
+    quantity = regime.sized(params.contracts)
+    if quantity < 1:
+        reasons.append(f"regime {regime.name.value} sizes {name} to {quantity} contracts")
+    return reasons, quantity
+
+
+def underlying_regime(regime: MarketRegime, underlying: str) -> RegimeName:
+    """The regime of `underlying`'s own closes when it was classified, else the market's."""
+    return regime.by_underlying.get(underlying, regime.name)
+
+
+def wing_contract(rows: pd.DataFrame, short: pd.Series, width: Decimal, min_oi: float) -> pd.Series:
+    """The contract to buy `width` points further out of the money than the sold one: of the same root
+    (SPXW with SPXW: never a PM-settled short over an AM-settled wing), expiration and right, the listed
+    strike closest to that distance (the narrower on a tie) with an ask, greeks and open interest."""
+    root = str(short["occ_symbol"])[:6].strip()
+    right, short_strike = Right(short["right"]), float(short["strike"])
+    expiration = pd.Timestamp(short["expiration"]).date()
+    further = rows["strike"] < short_strike if right is Right.PUT else rows["strike"] > short_strike
+    quoted = rows[
+        (rows["occ_symbol"].str[:6].str.strip() == root)
+        & (rows["expiration"] == pd.Timestamp(expiration))
+        & (rows["right"] == right.value)
+        & further
+        & (rows["ask"] > 0)
+        & rows["delta"].notna()
+        & (rows["open_interest"] >= min_oi)
+    ]
+    name = right.name.lower()
+    if quoted.empty:
+        raise SelectionError(
+            f"no {name} beyond strike {short_strike:g} for {expiration.isoformat()} with an ask and open "
+            f"interest >= {min_oi:g} to buy as the wing"
+        )
+    distance = (quoted["strike"] - short_strike).abs().to_numpy()
+    miss = np.abs(distance - float(width)).round(10)
+    best = quoted.iloc[np.lexsort((distance, miss))[0]]
+    if miss.min() > float(width) * WIDTH_TOLERANCE:
+        raise SelectionError(
+            f"no {name} wing about {width} points beyond strike {short_strike:g} for "
+            f"{expiration.isoformat()}: "
+            f"the closest listed is strike {best['strike']:g}, {abs(best['strike'] - short_strike):g} away"
+        )
+    return best
+
+
+def sides_for(
+    rows: pd.DataFrame, rights: Sequence[Right], params: CreditStructureParams
+) -> tuple[date, list[tuple[pd.Series, pd.Series]]]:
+    """The expiration, and per right the (sold, bought) contract rows of the structure."""
+    expiration = choose_expiration(rows, params.dte_min, params.dte_max, params.dte_target, params.liquidity)
+    pairs: list[tuple[pd.Series, pd.Series]] = []
+    for right in rights:
+        if pairs:  # every side on the first side's root: one settlement for the whole structure
+            rows = rows[rows["occ_symbol"].str[:6].str.strip() == str(pairs[0][0]["occ_symbol"])[:6].strip()]
+        short = strike_by_delta(
+            rows, expiration, right, params.short_delta, params.max_delta_error, params.liquidity
+        )
+        wing = wing_contract(rows, short, params.width, params.min_open_interest)
+        pairs.append((short, wing))
+    return expiration, pairs
+
+
+def _contract(row: pd.Series, underlying: str) -> OptionContract:
+    contract = OptionContract.from_occ(str(row["occ_symbol"]))
+    if contract.root.rstrip("W") != underlying.rstrip("W"):
+        raise SelectionError(f"chain row {row['occ_symbol']!r} is not an option on {underlying}")
+    return contract
+
+
+def credit_structure_candidate(
+    name: str,
+    params: CreditStructureParams,
+    expiration: date,
+    pairs: list[tuple[pd.Series, pd.Series]],
+    quantity: int,
+    context: StrategyContext,
+    why: str,
+) -> StrategyOutcome:
+    """The priced candidate of (sold, bought) pairs, or why it stands aside (a credit below the minimum)."""
+    rows = [row for pair in pairs for row in pair]
+    legs = tuple(
+        Leg(_contract(row, params.underlying), side)
+        for short, wing in pairs
+        for row, side in ((short, Side.SELL), (wing, Side.BUY))
+    )
+    quotes = tuple(LegQuote(row["bid"], row["ask"]) for row in rows)
+    mid_value = structure_price(legs, quotes, Decimal(0))
+    limit_price = structure_price(legs, quotes, context.limit_fraction)
+    credit, credit_at_limit = -mid_value, -limit_price
+    widths = tuple(abs(Decimal(str(short["strike"])) - Decimal(str(wing["strike"]))) for short, wing in pairs)
+    minimum = (max(widths) * Decimal(str(params.min_credit_pct_of_width)) / 100).quantize(Decimal("0.01"))
+    if credit_at_limit < minimum or credit_at_limit <= 0:
+        return StrategyOutcome(
+            name,
+            skipped=(
+                f"credit at the limit {credit_at_limit} (mid {credit}) below minimum {minimum} "
+                f"({params.min_credit_pct_of_width:g}% of width {float(max(widths)):g})",
+            ),
+        )
+    multiplier = contract_multiplier(params.underlying)
+    requirement = defined_risk_requirement(widths, credit_at_limit, multiplier)
+    signs = [leg.side.sign for leg in legs]
+
+    def net(column: str) -> float:
+        return float(sum(sign * float(row[column]) for sign, row in zip(signs, rows, strict=True)))
+
+    credit_f = float(credit)
+    breakevens = tuple(
+        float(short["strike"]) + (credit_f if short["right"] == Right.CALL.value else -credit_f)
+        for short, _ in sorted(pairs, key=lambda pair: float(pair[0]["strike"]))
+    )
+    candidate = TradeCandidate(
+        strategy=name,
+        underlying=params.underlying,
+        expiration=expiration,
+        legs=legs,
+        quantity=quantity,
+        mid_value=mid_value,
+        natural_value=structure_price(legs, quotes, Decimal(1)),
+        limit_price=limit_price,
+        buying_power=requirement,
+        max_loss=requirement,
+        premium=Premium.CREDIT,
+        breakevens=breakevens,
+        delta=net("delta"),
+        theta=net("theta"),
+        vega=net("vega"),
+        score=float(credit_at_limit) * multiplier / float(requirement),
+        rationale=(
+            f"{why}; "
+            + "; ".join(
+                f"sell {str(short['occ_symbol']).strip()} (delta {short['delta']:.3f}), buy "
+                f"{str(wing['occ_symbol']).strip()}"
+                for short, wing in pairs
+            )
+            + f" for {credit} credit at mid, {int(rows[0]['dte'])} DTE"
+        ),
+        details={
+            "iv_rank": context.iv_rank(params.underlying),
+            "regime": context.regime.name.value,
+            "dte": int(rows[0]["dte"]),
+            "spot": float(rows[0]["underlying_price"]),
+            "width": float(max(widths)),
+            "credit_at_limit": float(credit_at_limit),
+        },
+    )
+    return StrategyOutcome(name, candidates=(candidate,))
+
+
+def propose_credit_structure(
+    name: str, params: CreditStructureParams, context: StrategyContext, rights: Sequence[Right], why: str
+) -> StrategyOutcome:
+    """Select and price the structure on `rights` of the params' underlying, or say why not."""
+    skipped, quantity = stand_aside_reasons(name, params, context)
+    if skipped:
+        return StrategyOutcome(name, skipped=tuple(skipped))
+    rows = context.chains[context.chains["underlying"] == params.underlying]
+    try:
+        expiration, pairs = sides_for(rows, rights, params)
+        return credit_structure_candidate(name, params, expiration, pairs, quantity, context, why)
+    except SelectionError as exc:
+        return StrategyOutcome(name, skipped=(str(exc),))
