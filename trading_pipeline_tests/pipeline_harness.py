@@ -18,6 +18,7 @@ import yaml
 from trading_pipeline.adapters.brokers.paper import paper_orders
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.core.calendar import at_et
+from trading_pipeline.core.strategies.names import SHORT_STRANGLE as STRANGLE
 from trading_pipeline.definitions import defs as production_defs
 from trading_pipeline.defs.analytics.assets import SnapshotDirResource, dbt_resource
 from trading_pipeline.defs.io_manager import RunScopedIOManager
@@ -51,10 +52,21 @@ TEST_VOLATILITY = {
 SESSION_JOB = "trading_session_job"
 
 
+def packaged_strategies() -> dict[str, dict[str, Any]]:
+    """Every strategy section of the packaged config, as shipped (all enabled): `strategies=` for a test
+    that trades them all."""
+    return dict(yaml.safe_load(default_config_path().read_text())["strategies"])
+
+
 def write_test_config(directory: Path, **sections: dict[str, Any]) -> Path:
-    """The packaged default config with the short IV lookback, one decision time and `sections` merged in."""
+    """The packaged default config with the short IV lookback, one decision time, only the short strangle
+    enabled (the end-to-end safety tests count one entry order per tick; pass `strategies=` with a
+    strategy's whole section to trade it too) and `sections` merged in."""
     data = yaml.safe_load(default_config_path().read_text())
     data["volatility"] = dict(TEST_VOLATILITY)
+    data["strategies"] = {
+        name: {**section, "enabled": name == STRANGLE} for name, section in data["strategies"].items()
+    }
     data["sessions"] = {"decision_times_et": [MORNING.strftime("%H:%M")]}
     for section, values in sections.items():
         data[section] = {**data.get(section, {}), **values}

@@ -64,6 +64,8 @@ KILL_ROTATION = (KillPoint.TIMER, KillPoint.AFTER_ACCEPT, KillPoint.TIMER, KillP
 AFTERNOON_TICK = Tick(ENTRY_SESSION, AFTERNOON)
 NEXT_MORNING_TICK = Tick(NEXT_SESSION, MORNING)
 NEXT_TICKS = (AFTERNOON_TICK, NEXT_MORNING_TICK)
+#: The entry tick opens a strangle, a put credit spread and an iron condor (the regime is range_calm).
+MIN_OPENED_STRATEGIES = 3
 #: The first tick after the entry: the exit scenarios' time exit fires there, and at every later tick.
 EXIT_TICK = AFTERNOON_TICK
 #: Exit pairs in turn: one close id for both ticks (the claim decides), then two ticks with a close id
@@ -250,15 +252,19 @@ class ChaosSuite:
 
     def _open_position(self, harness: PipelineHarness) -> None:
         """Run the entry tick to completion in a forked child; the ledger and the broker must then agree
-        on exactly one open position."""
+        on one open position per strategy that entered (a strangle, a spread, a condor: each one's close
+        is then exercised)."""
         self._pool.run([ForkedTick(HarnessSpec.of(harness), ENTRY_TICK)])
         world = observe(harness)
-        open_positions = int((world.positions["status"] == PositionStatus.OPEN.value).sum())
+        is_open = world.positions["status"] == PositionStatus.OPEN.value
+        open_positions = int(is_open.sum())
+        strategies = set(world.positions.loc[is_open, "strategy"])
         violations = check_invariants(world, harness_limits(harness))
-        if open_positions != 1 or violations:
+        if open_positions < MIN_OPENED_STRATEGIES or len(strategies) != open_positions or violations:
             raise RuntimeError(
-                f"entry tick {ENTRY_TICK} in {harness.workdir} left {open_positions} open positions"
-                f" (expected 1) and violations {violations}: the exit scenarios would have nothing to close"
+                f"entry tick {ENTRY_TICK} in {harness.workdir} left {open_positions} open positions of"
+                f" {sorted(strategies)} (expected one of each of at least {MIN_OPENED_STRATEGIES} strategies)"
+                f" and violations {violations}: the exit scenarios would have too little to close"
             )
 
     def _check(self, harness: PipelineHarness, start: Start, concurrent: bool) -> tuple[str, ...]:

@@ -18,7 +18,6 @@ from typing import Any
 from uuid import uuid4
 
 import dagster as dg
-import yaml
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -28,7 +27,6 @@ from trading_pipeline.core.iv_history import IvObservation
 from trading_pipeline.defs.partitions import DECISION_TIME_TAG
 from trading_pipeline.defs.resources import SimulatedMarketResource
 from trading_pipeline.runner import QUIET
-from trading_pipeline.settings import default_config_path
 from trading_pipeline_tests.pipeline_harness import (
     ENTRY_SESSION,
     MORNING,
@@ -36,6 +34,7 @@ from trading_pipeline_tests.pipeline_harness import (
     PipelineHarness,
     decision_time,
     make_harness,
+    packaged_strategies,
 )
 
 #: The session after the entry session: a "next tick" of the kill scenario runs there.
@@ -47,21 +46,20 @@ IV_BOOTSTRAP_ASSETS = [
 ]
 
 
-#: Short-strangle DTEs under which the time exit fires at every tick after the entry: the entry tick's
-#: strangle expires 2026-01-16 (46 DTE on ENTRY_SESSION, 45 on NEXT_SESSION), and no strangle of exactly
-#: 50 DTE exists on either session, so no new entry follows. The config requires exit_dte < dte_min.
+#: DTEs under which the time exit fires at every tick after the entry: the entry tick's strangle expires
+#: 2026-01-16 (46 DTE on ENTRY_SESSION, 45 on NEXT_SESSION), its spreads no later, and no expiration of
+#: exactly 50 DTE exists on either session, so no new entry follows. The config requires exit_dte < dte_min.
 EXIT_EVERY_TICK = {"dte_min": 50, "dte_target": 50, "dte_max": 50, "exit_dte": 49}
 
 
 def exit_config_sections() -> dict[str, dict[str, Any]]:
-    """Config sections for make_harness: the packaged strategies with EXIT_EVERY_TICK in the short strangle.
+    """Config sections for make_harness: the packaged strategies, each with EXIT_EVERY_TICK (a spread or a
+    condor opened on the entry tick must be closed at every later tick as the strangle is).
 
     make_harness replaces whole sections, and a config file must set every field, hence the full section.
     """
-    strategies = yaml.safe_load(default_config_path().read_text())["strategies"]
-    return {
-        "strategies": {**strategies, "short_strangle": {**strategies["short_strangle"], **EXIT_EVERY_TICK}}
-    }
+    strategies = packaged_strategies()
+    return {"strategies": {name: {**section, **EXIT_EVERY_TICK} for name, section in strategies.items()}}
 
 
 class Backend(StrEnum):
@@ -102,7 +100,7 @@ def copy_sqlite(source_url: str, target_url: str) -> None:
 
 def build_template(workdir: Path) -> PipelineHarness:
     """A harness whose ledger holds the IV history of ENTRY_SESSION and NEXT_SESSION, and an empty book."""
-    harness = make_harness(workdir)
+    harness = make_harness(workdir, strategies=packaged_strategies())
     job = harness.definitions().resolve_job_def(SESSION_JOB)
     for session in (ENTRY_SESSION, NEXT_SESSION):
         result = job.execute_in_process(
@@ -134,7 +132,8 @@ class TrialWorlds:
         """A fresh world named `name`: a copy of `source`'s ledger and book (default: the template's)."""
         origin = source or self._template
         workdir = self._base_dir / f"{self.backend}-{name}"
-        harness = make_harness(workdir, ledger_url=self._new_ledger(workdir, source), **config_sections)
+        sections = {"strategies": packaged_strategies(), **config_sections}
+        harness = make_harness(workdir, ledger_url=self._new_ledger(workdir, source), **sections)
         copy_sqlite(origin.broker_url, harness.broker_url)
         return harness
 

@@ -1,0 +1,95 @@
+"""A session with every packaged strategy on: spreads and condors flow through to positions and exits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from trading_pipeline.core.instruments import Right, Side
+from trading_pipeline.core.positions import Position, PositionStatus
+from trading_pipeline_tests.pipeline_harness import (
+    AFTERNOON,
+    ENTRY_SESSION,
+    MORNING,
+    PipelineHarness,
+    asset_metadata,
+    check_evaluations,
+    make_harness,
+    packaged_strategies,
+)
+
+#: The seed-7 regime of ENTRY_SESSION is range_calm: it permits all three; the spread sells puts there.
+STRATEGIES = {"short_strangle", "credit_spread", "iron_condor"}
+
+
+@dataclass(frozen=True)
+class MultiRun:
+    harness: PipelineHarness
+    entry: dg.ExecuteInProcessResult
+    exit: dg.ExecuteInProcessResult
+    opened: list[Position]
+    after_exit: list[Position]
+
+
+def _positions(harness: PipelineHarness) -> list[Position]:
+    ledger = harness.with_ledger()
+    try:
+        return ledger.positions(open_only=False)
+    finally:
+        ledger.dispose()
+
+
+@pytest.fixture(scope="module")
+def multi_run(tmp_path_factory: pytest.TempPathFactory) -> MultiRun:
+    """ENTRY_SESSION's morning tick with every strategy on, then its afternoon tick with a time exit
+    (exit_dte 49) that fires for every open position."""
+    workdir = Path(tmp_path_factory.mktemp("multi_strategy"))
+    harness = make_harness(workdir, strategies=packaged_strategies())
+    entry = harness.run_session(ENTRY_SESSION, MORNING)
+    opened = _positions(harness)
+    exiting = {
+        name: {**section, "dte_min": 50, "dte_target": 50, "dte_max": 50, "exit_dte": 49}
+        for name, section in packaged_strategies().items()
+    }
+    exit_harness = make_harness(workdir, strategies=exiting)
+    exit_result = exit_harness.run_session(ENTRY_SESSION, AFTERNOON)
+    return MultiRun(harness, entry, exit_result, opened, _positions(exit_harness))
+
+
+def test_every_strategy_the_regime_permits_proposes_and_enters_once(multi_run: MultiRun) -> None:
+    # Assert: all checks pass (the candidate check judges spreads and condors by their own rules)
+    assert multi_run.entry.success
+    assert {n for n, e in check_evaluations(multi_run.entry).items() if not e.passed} == set()
+    metadata = asset_metadata(multi_run.entry, "trade_candidates")
+    assert {name: metadata[f"candidates_{name}"] for name in STRATEGIES} == dict.fromkeys(STRATEGIES, 1)
+    assert Counter(p.strategy for p in multi_run.opened) == Counter(STRATEGIES)
+
+
+def test_spreads_and_condors_open_with_their_bought_wings(multi_run: MultiRun) -> None:
+    # Arrange
+    by_strategy = {p.strategy: p for p in multi_run.opened}
+
+    # Assert: legs as the broker filled them, sold inside, bought outside
+    spread = by_strategy["credit_spread"]
+    assert [(leg.side, leg.contract.right) for leg in spread.legs] == [
+        (Side.SELL, Right.PUT),
+        (Side.BUY, Right.PUT),
+    ]
+    assert spread.legs[1].contract.strike < spread.legs[0].contract.strike
+    condor = by_strategy["iron_condor"]
+    assert [leg.side for leg in condor.legs] == [Side.SELL, Side.BUY, Side.SELL, Side.BUY]
+    put_wing, short_put, short_call, call_wing = sorted(leg.contract.strike for leg in condor.legs)
+    assert put_wing < short_put < short_call < call_wing
+    assert all(p.entry_value < 0 for p in multi_run.opened)  # every one opened for a credit
+
+
+def test_each_position_exits_by_its_own_strategys_rules(multi_run: MultiRun) -> None:
+    # Assert: the afternoon tick closes all three (time exit at 49 DTE), each once
+    assert multi_run.exit.success
+    assert Counter(p.strategy for p in multi_run.after_exit if p.status is PositionStatus.CLOSED) == Counter(
+        STRATEGIES
+    )
