@@ -23,6 +23,7 @@ from trading_pipeline.core.margin import defined_risk_requirement
 from trading_pipeline.core.regime import MarketRegime, RegimeName
 from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, strike_by_delta
 from trading_pipeline.core.strategies.base import StrategyContext
+from trading_pipeline.core.strategies.params import window_problems
 
 #: A wing may miss the configured width by at most this fraction of it (strikes are listed on a grid).
 WIDTH_TOLERANCE = 0.5
@@ -56,17 +57,16 @@ class CreditStructureParams(BaseModel):
 
     @model_validator(mode="after")
     def _windows_are_ordered(self) -> CreditStructureParams:
-        if not self.dte_min <= self.dte_target <= self.dte_max:
-            raise ValueError(
-                f"need dte_min <= dte_target <= dte_max, got {self.dte_min}, {self.dte_target}, "
-                f"{self.dte_max}"
-            )
-        if self.exit_dte >= self.dte_min:
-            raise ValueError(f"exit_dte ({self.exit_dte}) must be below dte_min ({self.dte_min})")
-        if self.max_delta_error >= self.short_delta:
-            raise ValueError(
-                f"max_delta_error ({self.max_delta_error}) must be below short_delta ({self.short_delta})"
-            )
+        problem = window_problems(
+            self.dte_min,
+            self.dte_target,
+            self.dte_max,
+            self.exit_dte,
+            ("short_delta", self.short_delta),
+            self.max_delta_error,
+        )
+        if problem:
+            raise ValueError(problem)
         return self
 
     @property

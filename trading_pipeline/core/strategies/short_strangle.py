@@ -17,6 +17,7 @@ from trading_pipeline.core.margin import short_strangle_requirement
 from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, strike_by_delta
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.names import SHORT_STRANGLE
+from trading_pipeline.core.strategies.params import window_problems
 
 STRATEGY = SHORT_STRANGLE
 
@@ -46,17 +47,16 @@ class ShortStrangleParams(BaseModel):
 
     @model_validator(mode="after")
     def _dte_window_is_ordered(self) -> ShortStrangleParams:
-        if not self.dte_min <= self.dte_target <= self.dte_max:
-            raise ValueError(
-                f"need dte_min <= dte_target <= dte_max, got {self.dte_min}, {self.dte_target}, "
-                f"{self.dte_max}"
-            )
-        if self.exit_dte >= self.dte_min:
-            raise ValueError(f"exit_dte ({self.exit_dte}) must be below dte_min ({self.dte_min})")
-        if self.max_delta_error >= self.target_delta:
-            raise ValueError(
-                f"max_delta_error ({self.max_delta_error}) must be below target_delta ({self.target_delta})"
-            )
+        problem = window_problems(
+            self.dte_min,
+            self.dte_target,
+            self.dte_max,
+            self.exit_dte,
+            ("target_delta", self.target_delta),
+            self.max_delta_error,
+        )
+        if problem:
+            raise ValueError(problem)
         return self
 
     @property
