@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from trading_pipeline.core.instruments import Right
+from trading_pipeline.core.instruments import OptionContract, Right
 
 #: Deltas and spreads are compared after rounding, so float noise never decides a tie or a limit.
 _COMPARE_DECIMALS = 10
@@ -136,3 +136,16 @@ def strike_by_delta(
             f"at delta {best['delta']:.3f}, tolerance {max_delta_error:g}"
         )
     return best
+
+
+def occ_roots(rows: pd.DataFrame) -> pd.Series:
+    """The OCC root of each row's contract (SPX and SPXW apart: AM- and PM-settled on one date)."""
+    return rows["occ_symbol"].str[:6].str.strip()
+
+
+def chain_contract(row: pd.Series, underlying: str) -> OptionContract:
+    """The contract of a chain row, refused when it is not an option on `underlying` (SPXW counts as SPX)."""
+    contract = OptionContract.from_occ(str(row["occ_symbol"]))
+    if contract.root.rstrip("W") != underlying.rstrip("W"):
+        raise SelectionError(f"chain row {row['occ_symbol']!r} is not an option on {underlying}")
+    return contract

@@ -21,7 +21,14 @@ from trading_pipeline.core.fills import LegQuote, structure_price
 from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side, contract_multiplier
 from trading_pipeline.core.margin import defined_risk_requirement
 from trading_pipeline.core.regime import MarketRegime, RegimeName
-from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, strike_by_delta
+from trading_pipeline.core.selection import (
+    LiquidityFloor,
+    SelectionError,
+    chain_contract,
+    choose_expiration,
+    occ_roots,
+    strike_by_delta,
+)
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.params import window_problems
 
@@ -105,12 +112,12 @@ def wing_contract(rows: pd.DataFrame, short: pd.Series, width: Decimal, min_oi: 
     """The contract to buy `width` points further out of the money than the sold one: of the same root
     (SPXW with SPXW: never a PM-settled short over an AM-settled wing), expiration and right, the listed
     strike closest to that distance (the narrower on a tie) with an ask, greeks and open interest."""
-    root = str(short["occ_symbol"])[:6].strip()
+    root = OptionContract.from_occ(str(short["occ_symbol"])).root
     right, short_strike = Right(short["right"]), float(short["strike"])
     expiration = pd.Timestamp(short["expiration"]).date()
     further = rows["strike"] < short_strike if right is Right.PUT else rows["strike"] > short_strike
     quoted = rows[
-        (rows["occ_symbol"].str[:6].str.strip() == root)
+        (occ_roots(rows) == root)
         & (rows["expiration"] == pd.Timestamp(expiration))
         & (rows["right"] == right.value)
         & further
@@ -144,20 +151,13 @@ def sides_for(
     pairs: list[tuple[pd.Series, pd.Series]] = []
     for right in rights:
         if pairs:  # every side on the first side's root: one settlement for the whole structure
-            rows = rows[rows["occ_symbol"].str[:6].str.strip() == str(pairs[0][0]["occ_symbol"])[:6].strip()]
+            rows = rows[occ_roots(rows) == OptionContract.from_occ(str(pairs[0][0]["occ_symbol"])).root]
         short = strike_by_delta(
             rows, expiration, right, params.short_delta, params.max_delta_error, params.liquidity
         )
         wing = wing_contract(rows, short, params.width, params.min_open_interest)
         pairs.append((short, wing))
     return expiration, pairs
-
-
-def _contract(row: pd.Series, underlying: str) -> OptionContract:
-    contract = OptionContract.from_occ(str(row["occ_symbol"]))
-    if contract.root.rstrip("W") != underlying.rstrip("W"):
-        raise SelectionError(f"chain row {row['occ_symbol']!r} is not an option on {underlying}")
-    return contract
 
 
 def credit_structure_candidate(
@@ -172,7 +172,7 @@ def credit_structure_candidate(
     """The priced candidate of (sold, bought) pairs, or why it stands aside (a credit below the minimum)."""
     rows = [row for pair in pairs for row in pair]
     legs = tuple(
-        Leg(_contract(row, params.underlying), side)
+        Leg(chain_contract(row, params.underlying), side)
         for short, wing in pairs
         for row, side in ((short, Side.SELL), (wing, Side.BUY))
     )

@@ -12,9 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
 from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.fills import LegQuote, structure_price
-from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side, contract_multiplier
+from trading_pipeline.core.instruments import Leg, Right, Side, contract_multiplier
 from trading_pipeline.core.margin import short_strangle_requirement
-from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, strike_by_delta
+from trading_pipeline.core.selection import (
+    LiquidityFloor,
+    SelectionError,
+    chain_contract,
+    choose_expiration,
+    strike_by_delta,
+)
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.names import SHORT_STRANGLE
 from trading_pipeline.core.strategies.params import window_problems
@@ -65,13 +71,6 @@ class ShortStrangleParams(BaseModel):
         return LiquidityFloor(self.min_open_interest, self.max_spread_pct)
 
 
-def _contract(row: pd.Series, underlying: str) -> OptionContract:
-    contract = OptionContract.from_occ(str(row["occ_symbol"]))
-    if contract.root.rstrip("W") != underlying.rstrip("W"):
-        raise SelectionError(f"chain row {row['occ_symbol']!r} is not an option on {underlying}")
-    return contract
-
-
 def short_strangle_candidates(
     chain: pd.DataFrame,
     iv_rank: float,
@@ -110,8 +109,8 @@ def short_strangle_candidates(
             for right in (Right.PUT, Right.CALL)
         )
         legs = (
-            Leg(_contract(put, params.underlying), Side.SELL),
-            Leg(_contract(call, params.underlying), Side.SELL),
+            Leg(chain_contract(put, params.underlying), Side.SELL),
+            Leg(chain_contract(call, params.underlying), Side.SELL),
         )
     except SelectionError as exc:
         return StrategyOutcome(STRATEGY, skipped=(str(exc),))
