@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import pandas as pd
+
+from trading_pipeline.core.chain import leg_rows
+from trading_pipeline.core.exposure import Exposure, StressScenario, legs_exposure
 from trading_pipeline.core.instruments import Leg, OccSymbolError, OptionContract, contract_multiplier
 
 
@@ -17,6 +21,11 @@ class Premium(StrEnum):
 
     CREDIT = "credit"
     DEBIT = "debit"
+
+
+def structure_key(legs: tuple[Leg, ...]) -> str:
+    """Identity of a structure by its legs (side, ratio, contract), whatever its quantity."""
+    return "|".join(f"{leg.side.value}:{leg.ratio}:{leg.contract.occ_symbol}" for leg in legs)
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,11 @@ class TradeCandidate:
     details: dict[str, Any] = field(default_factory=dict)
     #: What the strategy opens it for; None infers it from the legs (all sold: credit, all bought: debit).
     premium: Premium | None = None
+    #: Per structure unit, in trader units with stress P&L (None until assessed against the chain).
+    exposure: Exposure | None = None
+    #: The thinnest leg: its open interest and its bid-ask spread as % of its mid (None until assessed).
+    min_open_interest: int | None = None
+    max_spread_pct: float | None = None
 
     @property
     def multiplier(self) -> int:
@@ -54,7 +68,7 @@ class TradeCandidate:
     @property
     def key(self) -> str:
         """Identity of the structure (legs), used for decision and client order ids."""
-        return "|".join(f"{leg.side.value}:{leg.ratio}:{leg.contract.occ_symbol}" for leg in self.legs)
+        return structure_key(self.legs)
 
     @property
     def credit(self) -> Decimal:
@@ -122,3 +136,19 @@ def candidate_problems(candidate: TradeCandidate) -> list[str]:
     if candidate.max_loss is None and is_defined_risk(candidate.legs):
         problems.append("a defined-risk structure must state its max loss")
     return problems
+
+
+def assess(
+    candidate: TradeCandidate, chain: pd.DataFrame, scenarios: tuple[StressScenario, ...]
+) -> TradeCandidate:
+    """The candidate with its per-unit exposure (greeks in trader units, stress P&L) and its thinnest
+    leg's liquidity, from the chain it was built on; every strategy's candidates get the same treatment."""
+    rows = leg_rows(chain, candidate.legs)
+    mids = rows["mid"].astype(float)
+    spreads = (rows["ask"].astype(float) - rows["bid"].astype(float)) / mids.where(mids > 0) * 100
+    return replace(
+        candidate,
+        exposure=legs_exposure(candidate.legs, 1, candidate.multiplier, rows, scenarios),
+        min_open_interest=int(rows["open_interest"].min()),
+        max_spread_pct=float(spreads.max()) if spreads.notna().all() else float("inf"),
+    )

@@ -13,14 +13,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+import pandas as pd
+
 from trading_pipeline.core.account import account_pnl
-from trading_pipeline.core.candidates import TradeCandidate
+from trading_pipeline.core.candidates import TradeCandidate, is_defined_risk, structure_key
+from trading_pipeline.core.chain import MissingLegError, leg_rows
 from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
 from trading_pipeline.core.exits import ExitRules, exit_reason
+from trading_pipeline.core.exposure import DEFAULT_SCENARIOS, Exposure, StressScenario, legs_exposure
 from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.instruments import Leg, contract_multiplier
+from trading_pipeline.core.margin import naked_base_pct, uncovered_requirement
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect, make_client_order_id
 from trading_pipeline.core.positions import Position, PositionMark
 from trading_pipeline.core.risk import PortfolioState, RiskDecision
+from trading_pipeline.core.trading_state import TradingState
 
 #: The intent tag carrying the buying power one structure unit needs (what risk allocates against).
 BUYING_POWER_TAG = "buying_power_per_unit"
@@ -75,6 +82,8 @@ def entry_decision(
             "legs": candidate.key,
             "limit_price": str(candidate.limit_price),
             "buying_power": str(candidate.buying_power),
+            "quantity": candidate.quantity,
+            **({"resized_from": verdict.resized_from} if verdict.resized_from is not None else {}),
             **candidate.details,
         },
     )
@@ -137,6 +146,56 @@ def plan_exit(
     return ExitPlan(decision, intent)
 
 
+def current_requirement(legs: tuple[Leg, ...], multiplier: int, rows: pd.DataFrame) -> Decimal | None:
+    """Buying power per unit of an undefined-risk structure from current marks (spot and leg mids), or
+    None for a defined-risk one, whose requirement (width less credit) does not move with the market."""
+    if is_defined_risk(legs):
+        return None
+    spot = Decimal(str(float(rows["underlying_price"].iloc[0])))
+    shorts = [
+        (leg.contract.right, leg.contract.strike, Decimal(str(float(mid))) * leg.ratio)
+        for leg, mid in zip(legs, rows["mid"], strict=True)
+        if leg.side.sign < 0
+    ]
+    return uncovered_requirement(shorts, spot, multiplier, naked_base_pct(legs[0].contract.root))
+
+
+@dataclass(frozen=True)
+class BookRisk:
+    """The open book priced from the tick's chain: its exposure, current requirements per position and
+    unit (only for undefined-risk positions), and how many structures the chain could not price."""
+
+    exposure: Exposure
+    requirements: dict[str, Decimal]
+    unpriced: int
+
+
+def book_risk(
+    positions: Sequence[Position],
+    pending: Sequence[OrderIntent],
+    chain: pd.DataFrame | None,
+    scenarios: Sequence[StressScenario],
+) -> BookRisk:
+    """Exposure of the open positions and of the entries on their way, and the current requirements of the
+    undefined-risk positions; without a chain every structure is unpriced."""
+    structures = [(p.legs, p.quantity, p.multiplier, p.position_id) for p in positions] + [
+        (i.legs, i.quantity, contract_multiplier(i.underlying), None) for i in pending
+    ]
+    if chain is None:
+        return BookRisk(Exposure(), {}, len(structures))
+    exposure, requirements, unpriced = Exposure(), {}, 0
+    for legs, quantity, multiplier, position_id in structures:
+        try:
+            rows = leg_rows(chain, legs)
+        except MissingLegError:
+            unpriced += 1
+            continue
+        exposure = exposure + legs_exposure(legs, quantity, multiplier, rows, scenarios)
+        if position_id is not None and (requirement := current_requirement(legs, multiplier, rows)):
+            requirements[position_id] = requirement
+    return BookRisk(exposure, requirements, unpriced)
+
+
 def portfolio_state(
     positions: Sequence[Position],
     marks: Iterable[PositionMark],
@@ -146,13 +205,19 @@ def portfolio_state(
     session: date,
     now: datetime,
     entries_blocked: str | None = None,
+    *,
+    chain: pd.DataFrame | None = None,
+    scenarios: Sequence[StressScenario] = DEFAULT_SCENARIOS,
+    trading: tuple[TradingState, str] = (TradingState.ACTIVE, ""),
 ) -> PortfolioState:
-    """Equity, buying power and position counts as of `now`, counting entries still on their way.
+    """Equity, buying power, exposure and position counts as of `now`, counting entries on their way.
 
     `positions` and `marks` are as they stood at `now`; `recorded` is every intent with its status and
     `ever_held` the ids of every position ever opened (later ones included). An opening order claimed or
     working but not yet filled counts as an open position, and so does one recorded but not yet claimed in
-    this session, so a crash or a concurrent tick cannot slip an entry past a limit.
+    this session, so a crash or a concurrent tick cannot slip an entry past a limit. Buying power of an
+    undefined-risk position comes from `chain` (current marks) when it quotes its legs, else from its
+    entry; an entry on its way adds its recorded requirement. Without `chain`, nothing is priced.
     """
     open_positions = [p for p in positions if p.quantity > 0]
     pnl = account_pnl(positions, marks, starting_equity)
@@ -166,14 +231,13 @@ def portfolio_state(
         and intent.decision_time <= now
         and intent.client_order_id not in held_ids
     ]
-    used = sum(
-        (
-            buying_power_of(intents[p.position_id]) * p.quantity
-            for p in open_positions
-            if p.position_id in intents
-        ),
-        Decimal(0),
-    ) + sum((buying_power_of(i) * i.quantity for i in pending), Decimal(0))
+    book = book_risk(open_positions, pending, chain, scenarios)
+    by_underlying: Counter[str] = Counter()
+    for p in open_positions:
+        stamped = buying_power_of(intents[p.position_id]) if p.position_id in intents else Decimal(0)
+        by_underlying[p.underlying] += book.requirements.get(p.position_id, stamped) * p.quantity
+    for intent in pending:
+        by_underlying[intent.underlying] += buying_power_of(intent) * intent.quantity
     entries = Counter(
         intent.strategy
         for intent, status in recorded
@@ -183,8 +247,16 @@ def portfolio_state(
     )
     return PortfolioState(
         equity=pnl.equity,
-        buying_power_used=used,
+        buying_power_used=sum(by_underlying.values(), Decimal(0)),
         open_positions=Counter(p.strategy for p in open_positions) + Counter(i.strategy for i in pending),
         entries_this_session=entries,
         entries_blocked=entries_blocked,
+        trading_state=trading[0],
+        trading_state_cause=trading[1],
+        buying_power_by_underlying=by_underlying,
+        exposure=book.exposure,
+        unpriced_positions=book.unpriced,
+        open_structures=frozenset(
+            {structure_key(p.legs) for p in open_positions} | {structure_key(i.legs) for i in pending}
+        ),
     )

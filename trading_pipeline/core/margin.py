@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from trading_pipeline.core.instruments import Right, to_money
 
 NAKED_BASE_PCT = Decimal("0.20")
+#: Broad-based index options (CBOE rule 12.3): 15% of the index value instead of 20%.
+BROAD_INDEX_BASE_PCT = Decimal("0.15")
 NAKED_MIN_PCT = Decimal("0.10")
+BROAD_BASED_INDEX_ROOTS = frozenset({"SPX", "SPXW", "XSP", "NDX", "NDXP", "RUT", "RUTW", "DJX"})
+
+
+def naked_base_pct(root: str) -> Decimal:
+    """The share of the underlying a naked short option on `root` must cover (15% broad index, else 20%)."""
+    return BROAD_INDEX_BASE_PCT if root.strip().upper() in BROAD_BASED_INDEX_ROOTS else NAKED_BASE_PCT
 
 
 def naked_option_requirement(
-    right: Right, strike: Decimal, spot: Decimal, premium: Decimal, multiplier: int
+    right: Right,
+    strike: Decimal,
+    spot: Decimal,
+    premium: Decimal,
+    multiplier: int,
+    base_pct: Decimal = NAKED_BASE_PCT,
 ) -> Decimal:
-    """Reg-T requirement of one short naked option: the larger of 20% of the underlying less the
-    out-of-the-money amount, and 10% of the strike (puts) or underlying (calls), plus the premium."""
+    """Reg-T requirement of one short naked option: the larger of `base_pct` (20%, 15% for broad-based
+    indexes) of the underlying less the out-of-the-money amount, and 10% of the strike (puts) or the
+    underlying (calls), plus the premium."""
     otm = max(Decimal(0), strike - spot) if right is Right.CALL else max(Decimal(0), spot - strike)
-    base = NAKED_BASE_PCT * spot - otm
+    base = base_pct * spot - otm
     floor = NAKED_MIN_PCT * (spot if right is Right.CALL else strike)
     return to_money((max(base, floor) + premium) * multiplier)
+
+
+def uncovered_requirement(
+    shorts: Sequence[tuple[Right, Decimal, Decimal]],
+    spot: Decimal,
+    multiplier: int,
+    base_pct: Decimal = NAKED_BASE_PCT,
+) -> Decimal:
+    """Requirement of short options on one underlying, each (right, strike, premium): the largest naked
+    requirement plus the premium of every other short (a strangle's or straddle's rule)."""
+    if not shorts:
+        return Decimal("0.00")
+    requirements = [naked_option_requirement(r, k, spot, p, multiplier, base_pct) for r, k, p in shorts]
+    largest = max(range(len(shorts)), key=lambda i: requirements[i])
+    others = sum((p for i, (_, _, p) in enumerate(shorts) if i != largest), Decimal(0))
+    return to_money(requirements[largest] + others * multiplier)
 
 
 def short_strangle_requirement(
@@ -28,13 +59,11 @@ def short_strangle_requirement(
     put_premium: Decimal,
     call_premium: Decimal,
     multiplier: int,
+    base_pct: Decimal = NAKED_BASE_PCT,
 ) -> Decimal:
     """Requirement of a short strangle: the larger side's naked requirement plus the other premium."""
-    put_req = naked_option_requirement(Right.PUT, put_strike, spot, put_premium, multiplier)
-    call_req = naked_option_requirement(Right.CALL, call_strike, spot, call_premium, multiplier)
-    if put_req >= call_req:
-        return to_money(put_req + call_premium * multiplier)
-    return to_money(call_req + put_premium * multiplier)
+    shorts = [(Right.PUT, put_strike, put_premium), (Right.CALL, call_strike, call_premium)]
+    return uncovered_requirement(shorts, spot, multiplier, base_pct)
 
 
 def defined_risk_requirement(widths: tuple[Decimal, ...], credit: Decimal, multiplier: int) -> Decimal:

@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 
 from trading_pipeline.core.instruments import Right
-from trading_pipeline.core.margin import naked_option_requirement, short_strangle_requirement
+from trading_pipeline.core.margin import (
+    naked_base_pct,
+    naked_option_requirement,
+    short_strangle_requirement,
+    uncovered_requirement,
+)
 
 SPOT = Decimal("500")
 
@@ -97,3 +102,28 @@ def test_strangle_requirement_is_below_the_sum_of_both_naked_requirements() -> N
 
     # Assert
     assert max(put_req, call_req) < strangle < put_req + call_req
+
+
+def test_broad_based_index_options_need_15_percent_of_the_index_not_20() -> None:
+    spx = naked_option_requirement(
+        Right.PUT, Decimal("4000"), Decimal("4400"), Decimal("5.00"), 100, naked_base_pct("SPXW")
+    )
+    # 15% of 4400 = 660, less 400 out of the money = 260; the floor 10% of 4000 = 400 wins; + 5 premium.
+    assert spx == Decimal("40500.00")
+    near = naked_option_requirement(
+        Right.PUT, Decimal("4300"), Decimal("4400"), Decimal("20.00"), 100, naked_base_pct("SPX")
+    )
+    assert near == Decimal("58000.00")  # 660 - 100 = 560 > 430; + 20
+    assert naked_base_pct("SPY") == Decimal("0.20") and naked_base_pct("XSP") == Decimal("0.15")
+
+
+def test_uncovered_shorts_take_the_largest_requirement_plus_the_other_premiums() -> None:
+    shorts = [
+        (Right.PUT, Decimal("450"), Decimal("2.00")),
+        (Right.CALL, Decimal("530"), Decimal("3.00")),
+        (Right.PUT, Decimal("440"), Decimal("1.50")),
+    ]
+    largest = max(naked_option_requirement(r, k, SPOT, p, 100) for r, k, p in shorts)
+    total = uncovered_requirement(shorts, SPOT, 100)
+    assert total > largest
+    assert uncovered_requirement([], SPOT, 100) == Decimal("0.00")

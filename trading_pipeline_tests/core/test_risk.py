@@ -7,12 +7,21 @@ from datetime import date
 from decimal import Decimal
 
 from trading_pipeline.core.candidates import TradeCandidate
+from trading_pipeline.core.exposure import DEFAULT_SCENARIOS, Exposure
 from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side
 from trading_pipeline.core.risk import PortfolioState, RiskLimits, rejection_reasons, review_candidates
 
 EXPIRATION = date(2025, 4, 25)
-LIMITS = RiskLimits(max_entries_per_session_per_strategy=5)
+LIMITS = RiskLimits(max_entries_per_session_per_strategy=5, max_underlying_allocation_pct=100.0)
 EMPTY_BOOK = PortfolioState(equity=Decimal("100000"), buying_power_used=Decimal("0"))
+
+
+def exposure(
+    delta: float = 0.0, gamma: float = -100.0, vega: float = -50.0, worst: float = -400.0
+) -> Exposure:
+    """A per-unit exposure whose worst stress scenario (the 2020-style day, the last) loses `-worst`."""
+    stress = tuple(worst * (i + 1) / len(DEFAULT_SCENARIOS) for i in range(len(DEFAULT_SCENARIOS)))
+    return Exposure(delta, gamma, vega, 10.0, stress)
 
 
 def candidate(
@@ -21,6 +30,8 @@ def candidate(
     score: float = 0.1,
     strategy: str = "short_strangle",
     put_strike: str = "470",
+    unit_exposure: Exposure | None = None,
+    max_loss: str | None = None,
 ) -> TradeCandidate:
     legs = (
         Leg(OptionContract("SPY", EXPIRATION, Decimal(put_strike), Right.PUT), Side.SELL),
@@ -36,13 +47,16 @@ def candidate(
         natural_value=Decimal("-4.90"),
         limit_price=Decimal("-4.95"),
         buying_power=Decimal(buying_power),
-        max_loss=None,
+        max_loss=Decimal(max_loss) if max_loss is not None else None,
         breakevens=(465.0, 545.0),
         delta=0.0,
         theta=50.0,
         vega=-80.0,
         score=score,
         rationale=f"test candidate with score {score}",
+        exposure=unit_exposure if unit_exposure is not None else exposure(),
+        min_open_interest=500,
+        max_spread_pct=5.0,
     )
 
 
@@ -72,7 +86,7 @@ def test_kill_switch_rejects_every_entry() -> None:
     reasons = rejection_reasons(candidate(), EMPTY_BOOK, limits)
 
     # Assert
-    assert reasons == ["kill switch is on: no new entries"]
+    assert reasons == ["kill switch: on in configuration, no new entries"]
 
 
 def test_too_many_contracts_is_rejected_naming_quantity_and_max() -> None:
@@ -173,11 +187,12 @@ def test_every_broken_limit_is_reported_at_once() -> None:
 
     # Assert
     assert [reason.split(":")[0] for reason in reasons] == [
-        "kill switch is on",
+        "kill switch",
         "contracts",
-        "allocation",
         "positions",
         "entries",
+        "allocation",
+        "concentration",
     ]
 
 

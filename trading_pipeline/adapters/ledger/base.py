@@ -14,6 +14,7 @@ from trading_pipeline.core.iv_history import OWN_SOURCE_PREFIX, IvObservation
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.core.positions import Fill, Position, PositionMark, StaleMark
 from trading_pipeline.core.reconciliation import ReconciliationBreak
+from trading_pipeline.core.trading_state import TradingStateEvent
 
 
 class Ledger(Protocol):
@@ -117,6 +118,18 @@ class Ledger(Protocol):
     ) -> None:
         """Record 30-day implied vols per session; a row whose source starts with `trusted` is replaced only
         by a later trusted one of the same session, any other row by whatever comes."""
+        ...
+
+    def record_trading_state(self, event: TradingStateEvent) -> bool:
+        """Record a trading-state change once (by its key); False if that key was recorded before."""
+        ...
+
+    def trading_state(self) -> TradingStateEvent | None:
+        """The latest recorded trading-state change (None: never changed, the account is ACTIVE)."""
+        ...
+
+    def trading_state_events(self) -> list[TradingStateEvent]:
+        """Every trading-state change in the order recorded."""
         ...
 
     def snapshot(self) -> dict[str, pd.DataFrame]:

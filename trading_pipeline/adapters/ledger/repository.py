@@ -35,6 +35,7 @@ from trading_pipeline.core.positions import (
     positions_from_fills,
 )
 from trading_pipeline.core.reconciliation import BreakKind, ReconciliationBreak
+from trading_pipeline.core.trading_state import TradingStateEvent
 
 #: Arbitrary constant key of the PostgreSQL advisory lock that makes decisions one writer at a time.
 _DECISION_LOCK_KEY = 0x7470_6465_6369  # "tpdeci"
@@ -476,6 +477,27 @@ class SqlLedger:
                     ),
                 )
             )
+
+    # trading state
+
+    def record_trading_state(self, event: TradingStateEvent) -> bool:
+        """Record a trading-state change once by its key (a rerun's trip records nothing new)."""
+        with self._write() as conn:
+            return _insert_once(conn, schema.trading_state_events, rows.trading_state_row(event), "key")
+
+    def trading_state(self) -> TradingStateEvent | None:
+        """The latest recorded trading-state change, or None when the state never changed."""
+        table = schema.trading_state_events
+        with self._read() as conn:
+            row = conn.execute(select(table).order_by(table.c.id.desc()).limit(1)).mappings().first()
+        return rows.trading_state_from_row(row) if row else None
+
+    def trading_state_events(self) -> list[TradingStateEvent]:
+        """Every trading-state change, oldest first."""
+        table = schema.trading_state_events
+        with self._read() as conn:
+            found = conn.execute(select(table).order_by(table.c.id)).mappings().all()
+        return [rows.trading_state_from_row(row) for row in found]
 
     def snapshot(self) -> dict[str, pd.DataFrame]:
         """Every ledger table as a DataFrame: money as Decimal objects, JSON columns as JSON text."""

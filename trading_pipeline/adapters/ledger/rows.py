@@ -12,6 +12,7 @@ from trading_pipeline.core.decisions import Decision, DecisionKind
 from trading_pipeline.core.instruments import legs_from_json, legs_to_json
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect
 from trading_pipeline.core.positions import GREEKS, Fill, Position, PositionMark, PositionStatus, StaleMark
+from trading_pipeline.core.trading_state import TradingState, TradingStateEvent, Trigger
 
 Row = Mapping[str, Any]
 
@@ -182,4 +183,30 @@ def fill_from_row(row: Row) -> Fill:
         net_value=row["net_value"],
         leg_prices=tuple(Decimal(str(price)) for price in row["leg_prices"]),
         commission=row["commission"],
+    )
+
+
+def trading_state_row(event: TradingStateEvent) -> dict[str, Any]:
+    """Column values of a trading-state change."""
+    return {
+        "key": event.key,
+        "state": event.state.value,
+        "trigger": event.trigger.value,
+        "cause": event.cause,
+        "actor": event.actor[:64],
+        "at": event.at,
+        "session": event.session,
+    }
+
+
+def trading_state_from_row(row: Row) -> TradingStateEvent:
+    """A recorded trading-state change."""
+    return TradingStateEvent(
+        key=row["key"],
+        state=TradingState(row["state"]),
+        trigger=Trigger(row["trigger"]),
+        cause=row["cause"],
+        at=row["at"],
+        session=row["session"],
+        actor=row["actor"],
     )

@@ -253,3 +253,18 @@ reconciliation_breaks = Table(
     Column("detail", Text, nullable=False),
     UniqueConstraint("found_at", "kind", "subject"),
 )
+
+#: Changes of the trading state (ACTIVE / REDUCING / HALTED): automatic trips and operators' acts, in the
+#: order recorded; the latest row is the current state. `key` makes an automatic trip once per session.
+trading_state_events = Table(
+    "trading_state_events",
+    metadata,
+    _id_column(),
+    Column("key", String(128), nullable=False, unique=True),
+    Column("state", String(16), nullable=False),
+    Column("trigger", String(32), nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("session", Date, nullable=True),
+)

@@ -13,7 +13,7 @@ from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCand
 from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.fills import LegQuote, structure_price
 from trading_pipeline.core.instruments import Leg, Right, Side, contract_multiplier
-from trading_pipeline.core.margin import short_strangle_requirement
+from trading_pipeline.core.margin import naked_base_pct, short_strangle_requirement
 from trading_pipeline.core.selection import (
     LiquidityFloor,
     SelectionError,
@@ -137,6 +137,7 @@ def short_strangle_candidates(
         Decimal(str(put["mid"])),
         Decimal(str(call["mid"])),
         multiplier,
+        naked_base_pct(legs[0].contract.root),
     )
     credit_f = float(credit)
     candidate = TradeCandidate(

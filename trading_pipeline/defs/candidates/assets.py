@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from trading_pipeline.core.candidates import TradeCandidate
+from trading_pipeline.core.candidates import TradeCandidate, assess
 from trading_pipeline.core.regime import MarketRegime
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.defs.metadata import table_preview
@@ -25,6 +25,12 @@ def candidates_table(candidates: list[TradeCandidate]) -> pd.DataFrame:
                 "mid": float(c.mid_value),
                 "limit": float(c.limit_price),
                 "buying_power": float(c.buying_power),
+                "max_loss": float(c.max_loss) if c.max_loss is not None else None,
+                "delta_$": round(c.exposure.delta_dollars, 2) if c.exposure else None,
+                "theta_$/day": round(c.exposure.theta_per_day, 2) if c.exposure else None,
+                "vega_$/pt": round(c.exposure.vega_per_point, 2) if c.exposure else None,
+                "worst_stress_$": round(min(c.exposure.stress_pnl), 2) if c.exposure else None,
+                "min_oi": c.min_open_interest,
                 "score": round(c.score, 4),
             }
             for c in candidates
@@ -50,7 +56,12 @@ def trade_candidates(
         limit_fraction=config.execution.limit_fraction_of_half_spread,
     )
     outcomes = [s.propose(strategy_context) for s in config.strategies.build() if s.enabled]
-    candidates = sorted((c for o in outcomes for c in o.candidates), key=lambda c: c.score, reverse=True)
+    scenarios = config.risk.stress_scenarios
+    candidates = sorted(
+        (assess(c, option_chains, scenarios) for o in outcomes for c in o.candidates),
+        key=lambda c: c.score,
+        reverse=True,
+    )
     context.add_output_metadata(
         {
             "candidates": len(candidates),

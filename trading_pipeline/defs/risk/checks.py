@@ -1,7 +1,9 @@
-"""Blocking check on approved orders: limits hold, the kill switch is off and the mode is allowed."""
+"""Blocking check on approved orders: limits hold, the kill switch is off, the trading state allows entries
+and the mode is allowed."""
 
 import dagster as dg
 
+from trading_pipeline.core.trading_state import TradingState
 from trading_pipeline.defs.partitions import session_partitions
 from trading_pipeline.defs.resources import TradingConfigResource
 from trading_pipeline.defs.risk.assets import RiskReview, risk_approved_orders
@@ -19,10 +21,11 @@ def approval_problems(review: RiskReview, config: PipelineConfig, settings: EnvS
         except ConfigError as exc:
             problems.append(f"mode guard: {exc}")
     approved_ids = {d.decision_id for d in review.decisions if d.approved}
-    if review.entries_blocked:
-        fresh = [i for i in review.intents if i.tags.get("decision_id") not in review.replayed]
-        if fresh:
-            problems.append(f"{len(fresh)} new entries approved while {review.entries_blocked}")
+    fresh = [i for i in review.intents if i.tags.get("decision_id") not in review.replayed]
+    if review.entries_blocked and fresh:
+        problems.append(f"{len(fresh)} new entries approved while {review.entries_blocked}")
+    if review.trading_state is TradingState.HALTED and fresh:
+        problems.append(f"{len(fresh)} new entries approved while HALTED ({review.trading_state_cause})")
     for intent in review.intents:
         if intent.quantity > config.risk.max_contracts_per_order:
             limit = config.risk.max_contracts_per_order
