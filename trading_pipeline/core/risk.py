@@ -137,7 +137,7 @@ def sized(
                 f"of equity ({budget:.2f})"
             )
         quantity = min(quantity, allowed)
-    if state.trading_state is TradingState.REDUCING:
+    if state.trading_state is TradingState.REDUCING and candidate.max_loss is not None:
         quantity = math.floor(quantity * limits.reducing_size_fraction)
         if quantity < 1:
             return candidate, (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from trading_pipeline.core.candidates import TradeCandidate
 from trading_pipeline.core.exposure import DEFAULT_SCENARIOS, Exposure
 from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side
 from trading_pipeline.core.risk import PortfolioState, RiskLimits, rejection_reasons, review_candidates
+from trading_pipeline.core.trading_state import TradingState
 
 EXPIRATION = date(2025, 4, 25)
 LIMITS = RiskLimits(max_entries_per_session_per_strategy=5, max_underlying_allocation_pct=100.0)
@@ -270,3 +272,152 @@ def test_candidate_when_entries_are_blocked_by_reconciliation_is_rejected_with_t
     reasons = rejection_reasons(candidate(), blocked, LIMITS)
 
     assert reasons == ["entries blocked: 1 unexplained difference"]
+
+
+# --- limits added with the risk engine (issue 8): one test per rule, naming its reason ---
+
+
+def test_total_open_positions_at_max_rejects_any_strategy() -> None:
+    limits = RiskLimits(max_open_positions=4, max_underlying_allocation_pct=100.0)
+    book = state(open_positions={"iron_condor": 2, "credit_spread": 2})
+
+    reasons = rejection_reasons(candidate(), book, limits)
+
+    assert reasons == ["positions: 4 open positions in all (max 4)"]
+
+
+def test_buying_power_on_one_underlying_beyond_its_share_is_rejected_as_concentration() -> None:
+    limits = RiskLimits(max_underlying_allocation_pct=20.0, max_entries_per_session_per_strategy=5)
+    book = replace(state(used="18000"), buying_power_by_underlying=Counter({"SPY": Decimal("18000")}))
+
+    reasons = rejection_reasons(candidate(), book, limits)
+
+    assert reasons == ["concentration: buying power on SPY would reach 23.0% of equity (limit 20.0%)"]
+
+
+def test_the_same_structure_already_open_is_rejected_as_a_duplicate() -> None:
+    open_one = candidate()
+    book = replace(EMPTY_BOOK, open_structures=frozenset({open_one.key}))
+
+    assert rejection_reasons(candidate(), book, LIMITS) == [
+        "duplicate: the same structure is already open or on its way"
+    ]
+    assert rejection_reasons(candidate(put_strike="465"), book, LIMITS) == []
+
+
+def test_dollar_delta_beyond_its_budget_is_rejected_naming_value_and_budget() -> None:
+    reasons = rejection_reasons(candidate(unit_exposure=exposure(delta=60_000.0)), EMPTY_BOOK, LIMITS)
+
+    assert reasons == ["delta: portfolio dollar delta would be 60,000 (budget +-50,000, 50% of equity)"]
+
+
+def test_dollar_gamma_beyond_its_budget_is_rejected() -> None:
+    reasons = rejection_reasons(candidate(unit_exposure=exposure(gamma=-12_000.0)), EMPTY_BOOK, LIMITS)
+
+    assert reasons == [
+        "gamma: portfolio dollar gamma per 1% would be -12,000 (budget +-10,000, 10% of equity)"
+    ]
+
+
+def test_vega_per_point_beyond_its_budget_is_rejected() -> None:
+    reasons = rejection_reasons(candidate(unit_exposure=exposure(vega=-1_500.0)), EMPTY_BOOK, LIMITS)
+
+    assert reasons == ["vega: portfolio vega per vol point would be -1,500 (budget +-1,000, 1% of equity)"]
+
+
+def test_a_book_losing_too_much_in_its_worst_stress_scenario_is_rejected_naming_the_scenario() -> None:
+    book = replace(EMPTY_BOOK, exposure=exposure(worst=-24_800.0))
+
+    reasons = rejection_reasons(candidate(), book, LIMITS)
+
+    assert reasons == [
+        "stress: the book would lose 25,200 in scenario '2020-03-16' (max 25,000, 25% of equity)"
+    ]
+
+
+def test_a_trade_that_reduces_a_breached_greek_passes_that_budget() -> None:
+    # Arrange: the book is already short 70,000 of dollar delta (beyond the 50,000 budget)
+    book = replace(EMPTY_BOOK, exposure=exposure(delta=-70_000.0, worst=-1_000.0))
+    hedge = candidate(unit_exposure=exposure(delta=20_000.0))
+    worse = candidate(put_strike="465", unit_exposure=exposure(delta=-1_000.0))
+
+    # Act / Assert: the hedge brings it to -50,000; more short delta is refused
+    assert rejection_reasons(hedge, book, LIMITS) == []
+    assert [r.split(":")[0] for r in rejection_reasons(worse, book, LIMITS)] == ["delta"]
+
+
+def test_a_thin_leg_is_rejected_by_the_liquidity_floor() -> None:
+    thin = replace(candidate(), min_open_interest=3, max_spread_pct=40.0)
+
+    reasons = rejection_reasons(thin, EMPTY_BOOK, LIMITS)
+
+    assert reasons == [
+        "liquidity: a leg has open interest 3 (floor 10)",
+        "liquidity: a leg's bid-ask spread is 40.0% of its mid (max 25%)",
+    ]
+
+
+def test_a_candidate_never_assessed_against_the_chain_is_rejected() -> None:
+    reasons = rejection_reasons(replace(candidate(), exposure=None), EMPTY_BOOK, LIMITS)
+
+    assert reasons == [
+        "exposure: the candidate has no greeks or stress figures (not assessed against the chain)"
+    ]
+
+
+def test_open_positions_the_chain_cannot_price_block_entries() -> None:
+    reasons = rejection_reasons(candidate(), replace(EMPTY_BOOK, unpriced_positions=2), LIMITS)
+
+    assert reasons == ["exposure: 2 open positions cannot be priced from the chain"]
+
+
+def test_sizing_cuts_the_quantity_to_the_risk_per_trade_and_says_so() -> None:
+    # Arrange: a defined-risk unit loses at most 2,000; 5% of 100,000 allows 2 units of the 4 asked
+    asked = candidate(quantity=4, max_loss="2000", buying_power="2000")
+
+    # Act
+    (decision,) = review_candidates([asked], EMPTY_BOOK, LIMITS)
+
+    # Assert
+    assert decision.approved
+    assert decision.candidate.quantity == 2 and decision.resized_from == 4
+
+
+def test_a_unit_riskier_than_the_risk_per_trade_gets_no_size() -> None:
+    (decision,) = review_candidates([candidate(unit_exposure=exposure(worst=-6_000.0))], EMPTY_BOOK, LIMITS)
+
+    assert decision.reasons[0] == "sizing: one unit risks 6000.00, more than 5% of equity (5000.00)"
+
+
+def test_halted_rejects_every_entry_with_the_trip_cause() -> None:
+    halted = replace(EMPTY_BOOK, trading_state=TradingState.HALTED, trading_state_cause="daily loss 2500.00")
+
+    reasons = rejection_reasons(candidate(), halted, LIMITS)
+
+    assert reasons == ["trading state: HALTED (daily loss 2500.00); exits only"]
+
+
+def test_reducing_halves_defined_risk_entries_and_refuses_undefined_risk() -> None:
+    reducing = replace(EMPTY_BOOK, trading_state=TradingState.REDUCING, trading_state_cause="operator")
+    spread = candidate(quantity=4, max_loss="400", buying_power="400")
+
+    spread_decision, strangle_decision = review_candidates(
+        [spread, candidate(put_strike="465", score=0.0)], reducing, LIMITS
+    )
+
+    assert spread_decision.approved and spread_decision.candidate.quantity == 2
+    assert strangle_decision.reasons == (
+        "trading state: REDUCING allows defined-risk entries only (operator)",
+    )
+
+
+def test_approvals_consume_greek_and_stress_room_for_later_candidates() -> None:
+    first = candidate(score=0.3, unit_exposure=exposure(vega=-600.0))
+    second = candidate(score=0.2, put_strike="465", unit_exposure=exposure(vega=-600.0))
+
+    decisions = review_candidates([first, second], EMPTY_BOOK, LIMITS)
+
+    assert [d.approved for d in decisions] == [True, False]
+    assert decisions[1].reasons == (
+        "vega: portfolio vega per vol point would be -1,200 (budget +-1,000, 1% of equity)",
+    )
