@@ -102,13 +102,18 @@ class ZeroDteParams(CreditLegsParams):
                 )
         return self
 
+    @property
+    def time_stop(self) -> timedelta:
+        """How long before the close an open position is closed."""
+        return timedelta(minutes=self.time_stop_minutes_before_close)
+
     def exit_rules(self) -> ExitRules:
         """Profit target, loss stop and the time stop; no DTE exit (0 DTE from entry on)."""
         return ExitRules(
             self.profit_target_pct,
             self.loss_stop_multiple,
             exit_dte=None,
-            time_stop_before_close=timedelta(minutes=self.time_stop_minutes_before_close),
+            time_stop_before_close=self.time_stop,
         )
 
 
@@ -162,7 +167,7 @@ class ZeroDte:
             return (
                 f"{_et(now)} is at or after the cut-off {_et(cutoff)}, before the {_et(close)} close of {day}"
             )
-        stop = time_stop_at(session, timedelta(minutes=params.time_stop_minutes_before_close))
+        stop = time_stop_at(session, params.time_stop)
         if not any(stop <= tick < close for tick in decision_times):
             ticks = ", ".join(_et(tick) for tick in sorted(decision_times)) or "none"
             return (
@@ -192,7 +197,7 @@ class ZeroDte:
         if not rights:
             return StrategyOutcome(self.name, skipped=(f"regime {regime.value} calls for no 0DTE structure",))
         session = context.now.astimezone(ET).date()
-        stop = time_stop_at(session, timedelta(minutes=self.params.time_stop_minutes_before_close))
+        stop = time_stop_at(session, self.params.time_stop)
         shape = "iron condor" if len(rights) == 2 else f"{rights[0].name.lower()} spread"
         why = f"0DTE {shape} at {_et(context.now)} (regime {regime.value}), time stop {_et(stop)}"
         liquidity = self.params.liquidity
