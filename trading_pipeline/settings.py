@@ -10,7 +10,7 @@ import difflib
 import os
 import tempfile
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from importlib import resources
@@ -32,6 +32,7 @@ from trading_pipeline.core.strategies.iron_condor import IronCondorParams
 from trading_pipeline.core.strategies.names import STRATEGY_NAMES
 from trading_pipeline.core.strategies.registry import build_strategies
 from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams
+from trading_pipeline.core.strategies.zero_dte import ZeroDteParams
 
 #: The exact value TRADING_LIVE_ACKNOWLEDGEMENT must hold before live trading can start.
 LIVE_ACKNOWLEDGEMENT = "I understand live trading sends real orders"
@@ -151,6 +152,7 @@ class StrategiesConfig(_Frozen):
     short_strangle: ShortStrangleParams = ShortStrangleParams()
     credit_spread: CreditSpreadParams = CreditSpreadParams()
     iron_condor: IronCondorParams = IronCondorParams()
+    zero_dte: ZeroDteParams = ZeroDteParams()
 
     def sections(self) -> dict[str, BaseModel]:
         """Each strategy's parameters by strategy name."""
@@ -211,6 +213,22 @@ class PipelineConfig(_Frozen):
             if underlying not in traded:
                 raise ValueError(
                     f"strategies.{name}.underlying {underlying!r} is not in universe.underlyings {traded}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _zero_dte_entry_windows_hold_a_decision_time(self) -> Self:
+        """A same-day entry window no decision time falls in would never trade, in silence."""
+        params = self.strategies.zero_dte
+        ticks = sorted(self.sessions.decision_times_et)
+        window = timedelta(minutes=params.entry_window_minutes)
+        for entry in params.entry_times_et if params.enabled else ():
+            start = datetime.combine(date.min, entry)
+            if not any(start <= datetime.combine(date.min, tick) < start + window for tick in ticks):
+                raise ValueError(
+                    f"strategies.zero_dte.entry_times_et {entry:%H:%M} (entry_window_minutes "
+                    f"{params.entry_window_minutes}) holds none of sessions.decision_times_et "
+                    f"{[tick.strftime('%H:%M') for tick in ticks]}: it would never enter"
                 )
         return self
 

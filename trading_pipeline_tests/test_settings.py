@@ -474,5 +474,10 @@ def test_a_regime_permitting_an_unknown_strategy_is_refused_naming_it() -> None:
 def test_the_packaged_configuration_grants_every_regime_its_default_permissions() -> None:
     config = load_config(default_config_path())
     assert config.regime.permissions == DEFAULT_PERMISSIONS
-    assert [s.name for s in config.strategies.build()] == ["short_strangle", "credit_spread", "iron_condor"]
+    assert [s.name for s in config.strategies.build()] == [
+        "short_strangle",
+        "credit_spread",
+        "iron_condor",
+        "zero_dte",
+    ]
     assert all(s.enabled for s in config.strategies.build())

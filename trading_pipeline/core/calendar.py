@@ -17,8 +17,11 @@ UTC = ZoneInfo("UTC")
 CALENDAR_START = "2000-01-01"
 CALENDAR_END = "2035-12-31"
 SECONDS_PER_YEAR = 365.0 * 24 * 3600
+#: Open and close of a regular (not early-closing) NYSE session, ET; a session's own come from the calendar.
+REGULAR_OPEN_ET = time(9, 30)
+REGULAR_CLOSE_ET = time(16, 0)
 #: Time of day (ET) at which PM-settled options stop trading and are valued at expiry.
-EXPIRY_TIME_ET = time(16, 0)
+EXPIRY_TIME_ET = REGULAR_CLOSE_ET
 #: Roots settled at the opening of their expiration day (SPX, NDX, RUT monthlies; VIX): valued at 09:30 ET.
 AM_SETTLED_ROOTS = frozenset({"SPX", "NDX", "RUT", "VIX", "VIXW"})
 AM_SETTLEMENT_TIME_ET = time(9, 30)
@@ -86,7 +89,7 @@ def session_close(day: date) -> datetime:
 
 def is_early_close(day: date) -> bool:
     """True on half-days (for example the day after Thanksgiving), when the close is 13:00 ET."""
-    return session_close(day).astimezone(ET).time() < time(16, 0)
+    return session_close(day).astimezone(ET).time() < REGULAR_CLOSE_ET
 
 
 def session_of(now: datetime) -> date | None:

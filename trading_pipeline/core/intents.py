@@ -109,7 +109,7 @@ def plan_exit(
     """The closing order for a position whose exit rule fires (quotes: its legs' quotes in leg order),
     else None."""
     expiration = min(leg.contract.expiration for leg in position.legs)
-    reason = exit_reason(position.entry_value, mark.mark_value, expiration, session, rules)
+    reason = exit_reason(position.entry_value, mark.mark_value, expiration, session, rules, now)
     if reason is None:
         return None
     closing = tuple(leg.closing() for leg in position.legs)

@@ -53,13 +53,20 @@ EXIT_EVERY_TICK = {"dte_min": 50, "dte_target": 50, "dte_max": 50, "exit_dte": 4
 
 
 def exit_config_sections() -> dict[str, dict[str, Any]]:
-    """Config sections for make_harness: the packaged strategies, each with EXIT_EVERY_TICK (a spread or a
-    condor opened on the entry tick must be closed at every later tick as the strangle is).
+    """Config sections for make_harness: the packaged strategies, each dated one with EXIT_EVERY_TICK (a
+    spread or a condor opened on the entry tick must be closed at every later tick as the strangle is).
+    0DTE has no DTE window, and never enters here: the harness's one decision time leaves no tick to run
+    its time stop.
 
     make_harness replaces whole sections, and a config file must set every field, hence the full section.
     """
     strategies = packaged_strategies()
-    return {"strategies": {name: {**section, **EXIT_EVERY_TICK} for name, section in strategies.items()}}
+    return {
+        "strategies": {
+            name: {**section, **(EXIT_EVERY_TICK if "exit_dte" in section else {})}
+            for name, section in strategies.items()
+        }
+    }
 
 
 class Backend(StrEnum):

@@ -190,6 +190,24 @@ def test_a_wing_the_strike_grid_cannot_give_stands_aside_naming_the_closest(chai
     assert reason.endswith("5 away")
 
 
+def test_a_wing_priced_at_or_above_its_sold_strike_stands_aside_naming_both(chain: pd.DataFrame) -> None:
+    # Arrange: the chain prices the bought put above the sold one (a side that would pay, not earn)
+    sold, wing = _only(CreditSpread(CreditSpreadParams()).propose(_context(chain))).legs
+    short_mid = float(chain.loc[chain["occ_symbol"] == sold.contract.occ_symbol, "mid"].iloc[0])
+    crossed = chain.copy()
+    at_wing = crossed["occ_symbol"] == wing.contract.occ_symbol
+    crossed.loc[at_wing, ["bid", "mid", "ask"]] = [short_mid, short_mid + 0.05, short_mid + 0.10]
+
+    # Act
+    outcome = CreditSpread(CreditSpreadParams()).propose(_context(crossed))
+
+    # Assert
+    (reason,) = outcome.skipped
+    assert reason.startswith(f"the put wing {wing.contract.occ_symbol.strip()} (mid ")
+    assert f"priced at or above the sold {sold.contract.occ_symbol.strip()}" in reason
+    assert reason.endswith("that side pays no credit")
+
+
 def test_a_disabled_strategy_says_so(chain: pd.DataFrame) -> None:
     # Act
     outcome = CreditSpread(CreditSpreadParams(enabled=False)).propose(_context(chain))

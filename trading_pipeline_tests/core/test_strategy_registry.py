@@ -41,14 +41,14 @@ def test_strategies_are_built_by_name_from_their_configuration_sections() -> Non
     # Assert
     assert [s.name for s in built] == ["short_strangle"] and not built[0].enabled
     assert strategy_named(built, "short_strangle").exit_rules().exit_dte == 21
-    assert set(REGISTRY) == {"short_strangle", "credit_spread", "iron_condor"}
+    assert set(REGISTRY) == {"short_strangle", "credit_spread", "iron_condor", "zero_dte"}
 
 
 def test_an_unknown_strategy_section_or_name_is_refused_naming_it() -> None:
     with pytest.raises(
         StrategyError,
         match=r"unknown strategies \['butterfly'\]; registered: \['credit_spread', 'iron_condor', "
-        r"'short_strangle'\]",
+        r"'short_strangle', 'zero_dte'\]",
     ):
         build_strategies({"butterfly": ShortStrangleParams()})
     with pytest.raises(StrategyError, match="no configured strategy 'iron_condor'"):

@@ -22,8 +22,16 @@ from trading_pipeline_tests.pipeline_harness import (
     packaged_strategies,
 )
 
-#: The seed-7 regime of ENTRY_SESSION is range_calm: it permits all three; the spread sells puts there.
-STRATEGIES = {"short_strangle", "credit_spread", "iron_condor"}
+#: The seed-7 regime of ENTRY_SESSION is range_calm: it permits all four; the spread sells puts there.
+STRATEGIES = {"short_strangle", "credit_spread", "iron_condor", "zero_dte"}
+#: The packaged decision times: 0DTE enters only when a later tick (15:30) runs its time stop.
+DECISION_TIMES = {"decision_times_et": [MORNING.strftime("%H:%M"), AFTERNOON.strftime("%H:%M")]}
+#: Risk budgets a same-day condor fits: its dollar gamma per 1% (-21,085 for the one SPY contract here, whose
+#: max loss is 173) exceeds the packaged 10% of equity, and its penny wings' spreads the packaged 25% of mid.
+SAME_DAY_RISK = {"max_gamma_dollars_pct": 40.0, "max_spread_pct": 200.0}
+#: DTE windows under which the afternoon tick time-exits every dated strategy (the config requires
+#: exit_dte < dte_min); 0DTE has no DTE window: its own time stop closes it at 15:30.
+EXIT_BY_DTE = {"dte_min": 50, "dte_target": 50, "dte_max": 50, "exit_dte": 49}
 
 
 @dataclass(frozen=True)
@@ -45,17 +53,19 @@ def _positions(harness: PipelineHarness) -> list[Position]:
 
 @pytest.fixture(scope="module")
 def multi_run(tmp_path_factory: pytest.TempPathFactory) -> MultiRun:
-    """ENTRY_SESSION's morning tick with every strategy on, then its afternoon tick with a time exit
-    (exit_dte 49) that fires for every open position."""
+    """ENTRY_SESSION's morning tick with every strategy on, then its afternoon tick, where a time exit
+    (exit_dte 49) fires for every dated position and the time stop for the same-day one."""
     workdir = Path(tmp_path_factory.mktemp("multi_strategy"))
-    harness = make_harness(workdir, strategies=packaged_strategies())
+    harness = make_harness(
+        workdir, strategies=packaged_strategies(), sessions=DECISION_TIMES, risk=SAME_DAY_RISK
+    )
     entry = harness.run_session(ENTRY_SESSION, MORNING)
     opened = _positions(harness)
     exiting = {
-        name: {**section, "dte_min": 50, "dte_target": 50, "dte_max": 50, "exit_dte": 49}
+        name: {**section, **(EXIT_BY_DTE if "exit_dte" in section else {})}
         for name, section in packaged_strategies().items()
     }
-    exit_harness = make_harness(workdir, strategies=exiting)
+    exit_harness = make_harness(workdir, strategies=exiting, sessions=DECISION_TIMES, risk=SAME_DAY_RISK)
     exit_result = exit_harness.run_session(ENTRY_SESSION, AFTERNOON)
     return MultiRun(harness, entry, exit_result, opened, _positions(exit_harness))
 
@@ -88,8 +98,24 @@ def test_spreads_and_condors_open_with_their_bought_wings(multi_run: MultiRun) -
 
 
 def test_each_position_exits_by_its_own_strategys_rules(multi_run: MultiRun) -> None:
-    # Assert: the afternoon tick closes all three (time exit at 49 DTE), each once
+    # Assert: the afternoon tick closes all four, each once: the dated ones by DTE, the same-day one by clock
     assert multi_run.exit.success
     assert Counter(p.strategy for p in multi_run.after_exit if p.status is PositionStatus.CLOSED) == Counter(
         STRATEGIES
+    )
+    reasons = asset_metadata(multi_run.exit, "exit_orders")["reasons"]
+    strategy_of = {p.position_id: p.strategy for p in multi_run.opened}
+    by_strategy = {strategy_of[position_id]: reason for position_id, reason in reasons.items()}
+    assert by_strategy["zero_dte"].startswith("time stop: 15:30 ET is at or after 15:30 ET")
+    assert all(by_strategy[name].startswith("time exit: ") for name in STRATEGIES - {"zero_dte"})
+
+
+def test_the_same_day_position_opens_on_the_sessions_own_expiration(multi_run: MultiRun) -> None:
+    # Assert: 0DTE legs expire on the entry session itself; the dated strategies' do not
+    by_strategy = {p.strategy: p for p in multi_run.opened}
+    assert {leg.contract.expiration for leg in by_strategy["zero_dte"].legs} == {ENTRY_SESSION}
+    assert all(
+        leg.contract.expiration > ENTRY_SESSION
+        for name in STRATEGIES - {"zero_dte"}
+        for leg in by_strategy[name].legs
     )

@@ -23,13 +23,16 @@ class StrategyError(ValueError):
 @dataclass(frozen=True)
 class StrategyContext:
     """What one decision tick knows, for every strategy alike: the enriched chains of the universe, IV ranks
-    by underlying, the session's regime, the limit-price rule and `now`."""
+    by underlying, the session's regime, the limit-price rule, `now` and the session's decision times."""
 
     now: datetime
     chains: pd.DataFrame
     iv_ranks: Mapping[str, float]
     regime: MarketRegime
     limit_fraction: Decimal
+    #: Every decision time of the session (aware, before its close): the ticks that will next look at an
+    #: open position, so a same-day entry knows whether one comes in time to close it. Empty: none known.
+    decision_times: tuple[datetime, ...] = ()
 
     def iv_rank(self, underlying: str) -> float:
         """The IV rank of `underlying`; a strategy on an underlying outside the universe is an error."""

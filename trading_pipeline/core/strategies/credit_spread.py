@@ -59,7 +59,9 @@ class CreditSpread:
             reason = f"regime {regime.value} calls for no credit spread side"
             return StrategyOutcome(self.name, skipped=(reason,))
         why = f"regime {regime.value}: sell the {right.name.lower()} side"
-        return propose_credit_structure(self.name, self.params, context, (right,), why)
+        return propose_credit_structure(
+            self.name, self.params, context, (right,), why, self.params.window_expiration_rows
+        )
 
     def exit_rules(self) -> ExitRules:
         return self.params.exit_rules()

@@ -1,4 +1,4 @@
-"""What credit verticals and iron condors share: their parameters, the long wing, and the priced candidate.
+"""What credit verticals, iron condors and 0DTE structures share: parameters, long wing, priced candidate.
 
 A credit structure sells a strike by delta and buys the strike `width` points further out of the money on
 the same expiration, on one side (a vertical) or both (an iron condor). Its max loss, and its buying-power
@@ -7,9 +7,10 @@ requirement, is the widest side's width less the credit at the limit price that 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -30,14 +31,15 @@ from trading_pipeline.core.selection import (
     strike_by_delta,
 )
 from trading_pipeline.core.strategies.base import StrategyContext
-from trading_pipeline.core.strategies.params import window_problems
+from trading_pipeline.core.strategies.params import delta_tolerance_problem, window_problems
 
 #: A wing may miss the configured width by at most this fraction of it (strikes are listed on a grid).
 WIDTH_TOLERANCE = 0.5
 
 
-class CreditStructureParams(BaseModel):
-    """Entry and exit parameters every defined-risk credit structure has, with bounds."""
+class CreditLegsParams(BaseModel):
+    """What every defined-risk credit structure sells, buys and exits on, with bounds, whatever rule picks its
+    expiration (a DTE window, or the same day for 0DTE)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -51,19 +53,35 @@ class CreditStructureParams(BaseModel):
     #: Liquidity floor of the sold strikes and the expiration at the money; wings need the open interest.
     min_open_interest: int = Field(100, ge=0)
     max_spread_pct: float = Field(10.0, gt=0.0, le=100.0)
-    dte_min: int = Field(30, ge=1, le=365)
-    dte_max: int = Field(50, ge=1, le=365)
-    dte_target: int = Field(40, ge=1, le=365)
     min_iv_rank: float = Field(0.0, ge=0.0, le=100.0)
     #: The credit at the limit price must be at least this % of the widest side's width.
     min_credit_pct_of_width: float = Field(15.0, ge=0.0, lt=100.0)
     contracts: int = Field(1, ge=1, le=100)
     profit_target_pct: float = Field(50.0, gt=0.0, le=100.0)
-    exit_dte: int = Field(21, ge=0, le=365)
     loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
 
     @model_validator(mode="after")
-    def _windows_are_ordered(self) -> CreditStructureParams:
+    def _delta_tolerance_is_narrower(self) -> Self:
+        problem = delta_tolerance_problem(("short_delta", self.short_delta), self.max_delta_error)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def liquidity(self) -> LiquidityFloor:
+        return LiquidityFloor(self.min_open_interest, self.max_spread_pct)
+
+
+class CreditStructureParams(CreditLegsParams):
+    """The credit legs on the expiration of a DTE window, closed at `exit_dte` at the latest."""
+
+    dte_min: int = Field(30, ge=1, le=365)
+    dte_max: int = Field(50, ge=1, le=365)
+    dte_target: int = Field(40, ge=1, le=365)
+    exit_dte: int = Field(21, ge=0, le=365)
+
+    @model_validator(mode="after")
+    def _windows_are_ordered(self) -> Self:
         problem = window_problems(
             self.dte_min,
             self.dte_target,
@@ -76,16 +94,22 @@ class CreditStructureParams(BaseModel):
             raise ValueError(problem)
         return self
 
-    @property
-    def liquidity(self) -> LiquidityFloor:
-        return LiquidityFloor(self.min_open_interest, self.max_spread_pct)
+    def window_expiration_rows(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows of the liquid expiration of the DTE window closest to its target (core/selection.py)."""
+        expiration = choose_expiration(rows, self.dte_min, self.dte_max, self.dte_target, self.liquidity)
+        return rows[rows["expiration"] == pd.Timestamp(expiration)]
 
     def exit_rules(self) -> ExitRules:
         return ExitRules(self.profit_target_pct, self.loss_stop_multiple, self.exit_dte)
 
 
+#: The chain rows of the one expiration a structure trades, from its underlying's rows (or a SelectionError
+#: saying why none): a DTE window's, or the session's own for 0DTE.
+ExpirationRule = Callable[[pd.DataFrame], pd.DataFrame]
+
+
 def stand_aside_reasons(
-    name: str, params: CreditStructureParams, context: StrategyContext
+    name: str, params: CreditLegsParams, context: StrategyContext
 ) -> tuple[list[str], int]:
     """Why the strategy proposes nothing this tick (disabled, regime, IV rank, size), and its regime size."""
     regime = context.regime
@@ -140,14 +164,18 @@ def wing_contract(rows: pd.DataFrame, short: pd.Series, width: Decimal, min_oi: 
             f"{expiration.isoformat()}: "
             f"the closest listed is strike {best['strike']:g}, {abs(best['strike'] - short_strike):g} away"
         )
+    if float(best["mid"]) >= float(short["mid"]):
+        raise SelectionError(
+            f"the {name} wing {str(best['occ_symbol']).strip()} (mid {best['mid']:g}) is priced at or above "
+            f"the sold {str(short['occ_symbol']).strip()} (mid {short['mid']:g}): that side pays no credit"
+        )
     return best
 
 
-def sides_for(
-    rows: pd.DataFrame, rights: Sequence[Right], params: CreditStructureParams
-) -> tuple[date, list[tuple[pd.Series, pd.Series]]]:
-    """The expiration, and per right the (sold, bought) contract rows of the structure."""
-    expiration = choose_expiration(rows, params.dte_min, params.dte_max, params.dte_target, params.liquidity)
+def sides_on(
+    rows: pd.DataFrame, expiration: date, rights: Sequence[Right], params: CreditLegsParams
+) -> list[tuple[pd.Series, pd.Series]]:
+    """Per right, the (sold, bought) contract rows of the structure on `expiration`."""
     pairs: list[tuple[pd.Series, pd.Series]] = []
     for right in rights:
         if pairs:  # every side on the first side's root: one settlement for the whole structure
@@ -157,12 +185,12 @@ def sides_for(
         )
         wing = wing_contract(rows, short, params.width, params.min_open_interest)
         pairs.append((short, wing))
-    return expiration, pairs
+    return pairs
 
 
 def credit_structure_candidate(
     name: str,
-    params: CreditStructureParams,
+    params: CreditLegsParams,
     expiration: date,
     pairs: list[tuple[pd.Series, pd.Series]],
     quantity: int,
@@ -241,15 +269,23 @@ def credit_structure_candidate(
 
 
 def propose_credit_structure(
-    name: str, params: CreditStructureParams, context: StrategyContext, rights: Sequence[Right], why: str
+    name: str,
+    params: CreditLegsParams,
+    context: StrategyContext,
+    rights: Sequence[Right],
+    why: str,
+    expiration_rule: ExpirationRule,
 ) -> StrategyOutcome:
-    """Select and price the structure on `rights` of the params' underlying, or say why not."""
+    """Select and price the structure on `rights` of the params' underlying, on the expiration
+    `expiration_rule` picks, or say why not."""
     skipped, quantity = stand_aside_reasons(name, params, context)
     if skipped:
         return StrategyOutcome(name, skipped=tuple(skipped))
     rows = context.chains[context.chains["underlying"] == params.underlying]
     try:
-        expiration, pairs = sides_for(rows, rights, params)
+        chosen = expiration_rule(rows)
+        expiration = pd.Timestamp(chosen["expiration"].iloc[0]).date()
+        pairs = sides_on(chosen, expiration, rights, params)
         return credit_structure_candidate(name, params, expiration, pairs, quantity, context, why)
     except SelectionError as exc:
         return StrategyOutcome(name, skipped=(str(exc),))

@@ -39,7 +39,10 @@ class IronCondor:
     def propose(self, context: StrategyContext) -> StrategyOutcome:
         """At most one condor on its underlying: both sides sold at the same delta, wings bought."""
         why = f"iv rank {context.iv_rank(self.params.underlying):.1f} >= {self.params.min_iv_rank:.1f}"
-        return propose_credit_structure(self.name, self.params, context, (Right.PUT, Right.CALL), why)
+        rights = (Right.PUT, Right.CALL)
+        return propose_credit_structure(
+            self.name, self.params, context, rights, why, self.params.window_expiration_rows
+        )
 
     def exit_rules(self) -> ExitRules:
         return self.params.exit_rules()

@@ -10,10 +10,11 @@ from trading_pipeline.core.strategies.base import Strategy, StrategyError
 from trading_pipeline.core.strategies.credit_spread import CreditSpread
 from trading_pipeline.core.strategies.iron_condor import IronCondor
 from trading_pipeline.core.strategies.short_strangle import ShortStrangle
+from trading_pipeline.core.strategies.zero_dte import ZeroDte
 
 #: Strategy classes by name; a configuration section `strategies.<name>` holds each one's parameters.
 REGISTRY: dict[str, type[Strategy]] = {
-    strategy.name: strategy for strategy in (ShortStrangle, CreditSpread, IronCondor)
+    strategy.name: strategy for strategy in (ShortStrangle, CreditSpread, IronCondor, ZeroDte)
 }
 
 

@@ -3,11 +3,12 @@
 import dagster as dg
 import pandas as pd
 
+from trading_pipeline.core.calendar import decision_times
 from trading_pipeline.core.candidates import TradeCandidate, assess
 from trading_pipeline.core.regime import MarketRegime
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.defs.metadata import table_preview
-from trading_pipeline.defs.partitions import decision_time_of, session_partitions
+from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
 from trading_pipeline.defs.resources import TradingConfigResource
 
 
@@ -54,6 +55,9 @@ def trade_candidates(
         iv_ranks=iv_rank.set_index("underlying")["iv_rank"].to_dict(),
         regime=market_regime,
         limit_fraction=config.execution.limit_fraction_of_half_spread,
+        decision_times=tuple(
+            decision_times(session_of_partition(context), list(config.sessions.decision_times_et))
+        ),
     )
     outcomes = [s.propose(strategy_context) for s in config.strategies.build() if s.enabled]
     scenarios = config.risk.stress_scenarios
