@@ -57,6 +57,10 @@ class RunArgs:
     end: date
     lane_timeout: float
     older_than_days: int = 90
+    #: `trading-state`: show, or set (reset = ACTIVE, reduce = REDUCING, halt = HALTED) by a named operator.
+    state_action: str = "show"
+    operator: str = ""
+    reason: str = ""
 
 
 def _parse(argv: list[str]) -> tuple[str, RunArgs]:
@@ -90,7 +94,25 @@ def _parse(argv: list[str]) -> tuple[str, RunArgs]:
         "prune", help="delete finished Dagster runs (and their run outputs) older than N days"
     )
     prune.add_argument("--older-than-days", type=int, default=90, help="age in days (default 90)")
+    state = commands.add_parser(
+        "trading-state",
+        help="show the trading state, or set it: reset (ACTIVE), reduce (REDUCING), halt (HALTED)",
+    )
+    state.add_argument("action", choices=sorted(STATE_ACTIONS), nargs="?", default="show")
+    state.add_argument("--operator", default="", help="who acts (required to change the state)")
+    state.add_argument("--reason", default="", help="why (required to change the state)")
     args = parser.parse_args(argv)
+    if args.command == "trading-state":
+        if args.action != "show" and not (args.operator.strip() and args.reason.strip()):
+            parser.error(f"trading-state {args.action} needs --operator and --reason")
+        return args.command, RunArgs(
+            0,
+            DEFAULT_END,
+            DEFAULT_LANE_TIMEOUT_SECONDS,
+            state_action=args.action,
+            operator=args.operator,
+            reason=args.reason,
+        )
     if args.command == "init-ledger":
         return args.command, RunArgs(0, DEFAULT_END, DEFAULT_LANE_TIMEOUT_SECONDS)
     if args.command == "prune":
@@ -195,6 +217,43 @@ def prune(args: RunArgs) -> str:
     )
 
 
+#: The `trading-state` actions and the state each one records (None: only show it).
+STATE_ACTIONS = {"show": None, "reset": "ACTIVE", "reduce": "REDUCING", "halt": "HALTED"}
+
+
+def trading_state(args: RunArgs) -> str:
+    """The `trading-state` command: the current state and its history, after recording an operator's act
+    (the only way out of an automatic trip)."""
+    from datetime import UTC, datetime
+
+    from trading_pipeline.adapters.ledger.repository import SqlLedger
+    from trading_pipeline.core.trading_state import TradingState, current_state, operator_event
+
+    check_environment_variables(os.environ)
+    settings = load_env_settings()
+    if settings.ledger_url is None:
+        check_data_dir(settings.data_dir)
+    ledger = SqlLedger.open(settings.resolved_ledger_url)
+    try:
+        target = STATE_ACTIONS[args.state_action]
+        if target is not None:
+            try:
+                event = operator_event(TradingState(target), args.operator, args.reason, datetime.now(UTC))
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            ledger.record_trading_state(event)
+        state, cause = current_state(ledger.trading_state())
+        history = [
+            f"  {e.at:%Y-%m-%d %H:%M} UTC  {e.state.value:<8} {e.trigger.value:<15} {e.cause}"
+            for e in ledger.trading_state_events()[-10:]
+        ]
+    finally:
+        ledger.dispose()
+    return "\n".join(
+        [f"trading state: {state.value} ({cause})", *(["last changes:", *history] if history else [])]
+    )
+
+
 def refuse(error: Exception) -> int:
     """Print the error as one line on stderr (no traceback) and return the refusal exit code."""
     print(f"trading-pipeline: {' '.join(str(error).split())}", file=sys.stderr)
@@ -211,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "prune":
             print(prune(args))
+            return 0
+        if command == "trading-state":
+            print(trading_state(args))
             return 0
         return run(args)
     except ConfigError as exc:

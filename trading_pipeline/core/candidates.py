@@ -57,7 +57,8 @@ class TradeCandidate:
     premium: Premium | None = None
     #: Per structure unit, in trader units with stress P&L (None until assessed against the chain).
     exposure: Exposure | None = None
-    #: The thinnest leg: its open interest and its bid-ask spread as % of its mid (None until assessed).
+    #: The least open interest of any leg, and the widest bid-ask spread (% of mid) of a sold leg (None until
+    #: assessed).
     min_open_interest: int | None = None
     max_spread_pct: float | None = None
 
@@ -144,8 +145,12 @@ def assess(
     """The candidate with its per-unit exposure (greeks in trader units, stress P&L) and its thinnest
     leg's liquidity, from the chain it was built on; every strategy's candidates get the same treatment."""
     rows = leg_rows(chain, candidate.legs)
-    mids = rows["mid"].astype(float)
-    spreads = (rows["ask"].astype(float) - rows["bid"].astype(float)) / mids.where(mids > 0) * 100
+    # The spread cap judges the sold legs, whose fills carry the premium: a bought wing quoted at pennies
+    # has a wide spread in % and costs little either way.
+    sold = rows[[leg.side.sign < 0 for leg in candidate.legs]]
+    sold = sold if len(sold) else rows
+    mids = sold["mid"].astype(float)
+    spreads = (sold["ask"].astype(float) - sold["bid"].astype(float)) / mids.where(mids > 0) * 100
     return replace(
         candidate,
         exposure=legs_exposure(candidate.legs, 1, candidate.multiplier, rows, scenarios),

@@ -43,7 +43,7 @@ class RiskLimits(BaseModel):
     #: Portfolio greek budgets, each as % of equity: |dollar delta|, |dollar gamma per 1% move|,
     #: |vega per vol point|.
     max_delta_dollars_pct: float = Field(50.0, gt=0.0, le=1000.0)
-    max_gamma_dollars_pct: float = Field(10.0, gt=0.0, le=1000.0)
+    max_gamma_dollars_pct: float = Field(30.0, gt=0.0, le=1000.0)
     max_vega_per_point_pct: float = Field(1.0, gt=0.0, le=100.0)
     #: The book's loss in its worst stress scenario at most this % of equity.
     max_stress_loss_pct: float = Field(25.0, gt=0.0, le=100.0)
@@ -274,7 +274,7 @@ def _liquidity_rules(candidate: TradeCandidate, state: PortfolioState, limits: R
         reasons.append(f"liquidity: a leg has open interest {thinnest} (floor {limits.min_open_interest})")
     if candidate.max_spread_pct is not None and candidate.max_spread_pct > limits.max_spread_pct:
         reasons.append(
-            f"liquidity: a leg's bid-ask spread is {candidate.max_spread_pct:.1f}% of its mid "
+            f"liquidity: a sold leg's bid-ask spread is {candidate.max_spread_pct:.1f}% of its mid "
             f"(max {limits.max_spread_pct:g}%)"
         )
     return reasons

@@ -312,10 +312,10 @@ def test_dollar_delta_beyond_its_budget_is_rejected_naming_value_and_budget() ->
 
 
 def test_dollar_gamma_beyond_its_budget_is_rejected() -> None:
-    reasons = rejection_reasons(candidate(unit_exposure=exposure(gamma=-12_000.0)), EMPTY_BOOK, LIMITS)
+    reasons = rejection_reasons(candidate(unit_exposure=exposure(gamma=-32_000.0)), EMPTY_BOOK, LIMITS)
 
     assert reasons == [
-        "gamma: portfolio dollar gamma per 1% would be -12,000 (budget +-10,000, 10% of equity)"
+        "gamma: portfolio dollar gamma per 1% would be -32,000 (budget +-30,000, 30% of equity)"
     ]
 
 
@@ -353,7 +353,7 @@ def test_a_thin_leg_is_rejected_by_the_liquidity_floor() -> None:
 
     assert reasons == [
         "liquidity: a leg has open interest 3 (floor 10)",
-        "liquidity: a leg's bid-ask spread is 40.0% of its mid (max 25%)",
+        "liquidity: a sold leg's bid-ask spread is 40.0% of its mid (max 25%)",
     ]
 
 

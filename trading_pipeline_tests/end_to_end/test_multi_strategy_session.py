@@ -26,9 +26,6 @@ from trading_pipeline_tests.pipeline_harness import (
 STRATEGIES = {"short_strangle", "credit_spread", "iron_condor", "zero_dte"}
 #: The packaged decision times: 0DTE enters only when a later tick (15:30) runs its time stop.
 DECISION_TIMES = {"decision_times_et": [MORNING.strftime("%H:%M"), AFTERNOON.strftime("%H:%M")]}
-#: Risk budgets a same-day condor fits: its dollar gamma per 1% (-21,085 for the one SPY contract here, whose
-#: max loss is 173) exceeds the packaged 10% of equity, and its penny wings' spreads the packaged 25% of mid.
-SAME_DAY_RISK = {"max_gamma_dollars_pct": 40.0, "max_spread_pct": 200.0}
 #: DTE windows under which the afternoon tick time-exits every dated strategy (the config requires
 #: exit_dte < dte_min); 0DTE has no DTE window: its own time stop closes it at 15:30.
 EXIT_BY_DTE = {"dte_min": 50, "dte_target": 50, "dte_max": 50, "exit_dte": 49}
@@ -57,7 +54,7 @@ def multi_run(tmp_path_factory: pytest.TempPathFactory) -> MultiRun:
     (exit_dte 49) fires for every dated position and the time stop for the same-day one."""
     workdir = Path(tmp_path_factory.mktemp("multi_strategy"))
     harness = make_harness(
-        workdir, strategies=packaged_strategies(), sessions=DECISION_TIMES, risk=SAME_DAY_RISK
+        workdir, strategies=packaged_strategies(), sessions=DECISION_TIMES
     )
     entry = harness.run_session(ENTRY_SESSION, MORNING)
     opened = _positions(harness)
@@ -65,7 +62,7 @@ def multi_run(tmp_path_factory: pytest.TempPathFactory) -> MultiRun:
         name: {**section, **(EXIT_BY_DTE if "exit_dte" in section else {})}
         for name, section in packaged_strategies().items()
     }
-    exit_harness = make_harness(workdir, strategies=exiting, sessions=DECISION_TIMES, risk=SAME_DAY_RISK)
+    exit_harness = make_harness(workdir, strategies=exiting, sessions=DECISION_TIMES)
     exit_result = exit_harness.run_session(ENTRY_SESSION, AFTERNOON)
     return MultiRun(harness, entry, exit_result, opened, _positions(exit_harness))
 
