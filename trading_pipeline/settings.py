@@ -163,6 +163,12 @@ class StrategiesConfig(_Frozen):
         return build_strategies(self.sections())
 
 
+class ScannerConfig(_Frozen):
+    """How many of a tick's candidates, across strategies and underlyings, go on to risk review."""
+
+    top_n: int = Field(5, ge=1, le=100)
+
+
 class ExecutionConfig(_Frozen):
     limit_fraction_of_half_spread: Decimal = Field(Decimal("0.5"), ge=0, le=1)
     slippage_fraction: Decimal = Field(Decimal("0.25"), ge=0, le=1)
@@ -200,6 +206,7 @@ class PipelineConfig(_Frozen):
     regime: RegimeParams = RegimeParams()
     data_quality: DataQualityConfig = DataQualityConfig()
     strategies: StrategiesConfig = StrategiesConfig()
+    scanner: ScannerConfig = ScannerConfig()
     risk: RiskLimits = RiskLimits()
     execution: ExecutionConfig = ExecutionConfig()
     simulation: SimulationConfig = SimulationConfig()

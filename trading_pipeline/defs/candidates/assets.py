@@ -4,7 +4,8 @@ import dagster as dg
 import pandas as pd
 
 from trading_pipeline.core.calendar import decision_times
-from trading_pipeline.core.candidates import TradeCandidate, assess
+from trading_pipeline.core.candidates import TradeCandidate
+from trading_pipeline.core.decision import scan
 from trading_pipeline.core.regime import MarketRegime
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.defs.metadata import table_preview
@@ -47,7 +48,8 @@ def trade_candidates(
     market_regime: MarketRegime,
     trading_config: TradingConfigResource,
 ) -> list[TradeCandidate]:
-    """Every enabled strategy's candidates on the chains, IV ranks and regime, best score first."""
+    """Every enabled strategy's candidates on the chains, IV ranks and regime, ranked by score: the top N
+    (scanner.top_n) go on to risk; the metadata names each one cut and why."""
     config = trading_config.load()
     strategy_context = StrategyContext(
         now=decision_time_of(context, config),
@@ -59,20 +61,21 @@ def trade_candidates(
             decision_times(session_of_partition(context), list(config.sessions.decision_times_et))
         ),
     )
-    outcomes = [s.propose(strategy_context) for s in config.strategies.build() if s.enabled]
-    scenarios = config.risk.stress_scenarios
-    candidates = sorted(
-        (assess(c, option_chains, scenarios) for o in outcomes for c in o.candidates),
-        key=lambda c: c.score,
-        reverse=True,
+    found = scan(
+        config.strategies.build(), strategy_context, config.risk.stress_scenarios, config.scanner.top_n
     )
+    outcomes, candidates = found.outcomes, list(found.kept)
     context.add_output_metadata(
         {
             "candidates": len(candidates),
+            "cut_by_scanner": len(found.cut),
             **{f"candidates_{o.strategy}": len(o.candidates) for o in outcomes},
             "regime": market_regime.name.value,
             "skipped": dg.MetadataValue.json({o.strategy: list(o.skipped) for o in outcomes}),
             "preview": table_preview(candidates_table(candidates)),
+            "cut": dg.MetadataValue.json(
+                [{"strategy": c.strategy, "legs": c.key, "reason": why} for c, why in found.cut]
+            ),
         }
     )
     return candidates
