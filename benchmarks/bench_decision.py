@@ -95,14 +95,14 @@ def main() -> None:
     print(f"strategies: {len(plugins)} ({len(plugins) // len(UNDERLYINGS)} per underlying)")
     proposed = sum(len(o.candidates) for o in result.scan.outcomes)
     approved = sum(v.approved for v in result.verdicts)
-    print(
-        f"candidates: {proposed} proposed, {len(result.scan.kept)} kept, {approved} approved -> {len(result.entries)} intents"
-    )
+    kept, intents = len(result.scan.kept), len(result.entries)
+    print(f"candidates: {proposed} proposed, {kept} kept, {approved} approved -> {intents} intents")
     print(
         f"decision (chains -> intents): median {median:.1f} ms, best {min(timings):.1f} ms of {args.repeats}"
     )
+    ratio = median / reference_ms
     print(
-        f"reference (building and enriching the chains once): {reference_ms:,.0f} ms; decision = {median / reference_ms:.3f}x"
+        f"reference (building and enriching the chains once): {reference_ms:,.0f} ms; decision = {ratio:.3f}x"
     )
     print(f"budget {BUDGET_MS:.0f} ms: {'met' if median < BUDGET_MS else 'MISSED'}")
 

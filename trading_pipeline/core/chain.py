@@ -168,7 +168,8 @@ def enrich_chain(quotes: pd.DataFrame, now: datetime, carry: Mapping[str, Carry]
     for name in ("iv", "delta", "gamma", "vega", "theta"):
         chain[name] = getattr(valuation, name)
     chain["iv_reason"] = valuation.reason
-    return chain
+    # One block per dtype instead of one per added column: every later row selection is cheaper.
+    return chain.copy()
 
 
 class MissingLegError(LookupError):
@@ -178,7 +179,9 @@ class MissingLegError(LookupError):
 def leg_rows(chain: pd.DataFrame, legs: tuple[Leg, ...]) -> pd.DataFrame:
     """The chain rows of a structure's legs, in leg order, indexed by OCC symbol."""
     symbols = [leg.contract.occ_symbol for leg in legs]
-    by_symbol = chain.drop_duplicates("occ_symbol").set_index("occ_symbol")
+    # Narrow to the legs' rows first: indexing the whole chain on every call cost ~4 ms a structure.
+    hits = chain[chain["occ_symbol"].isin(symbols)]
+    by_symbol = hits.drop_duplicates("occ_symbol").set_index("occ_symbol")
     missing = [symbol for symbol in symbols if symbol not in by_symbol.index]
     if missing:
         raise MissingLegError(f"no quote for {', '.join(missing)}")

@@ -44,7 +44,7 @@ def scan(
 
     Each strategy sees the chain of its own underlying only (split once), so no strategy filters the whole
     universe's chain again."""
-    by_underlying = {u: rows.copy() for u, rows in context.chains.groupby("underlying", sort=False)}
+    by_underlying = dict(tuple(context.chains.groupby("underlying", sort=False)))
     empty = context.chains.iloc[0:0]
 
     def own(strategy: Strategy) -> StrategyContext:
@@ -55,7 +55,11 @@ def scan(
 
     outcomes = tuple(s.propose(own(s)) for s in strategies if s.enabled)
     ranked = sorted(
-        (assess(c, context.chains, tuple(scenarios)) for o in outcomes for c in o.candidates),
+        (
+            assess(c, by_underlying.get(c.underlying, context.chains), tuple(scenarios))
+            for o in outcomes
+            for c in o.candidates
+        ),
         key=lambda c: c.score,
         reverse=True,
     )

@@ -78,15 +78,19 @@ def choose_expiration(
     Open interest builds after listing, and the money is where it builds first: an expiration thin even at
     the money (a just-listed weekly) loses to a liquid one further from the target, such as the monthly.
     """
-    dtes = chain[["expiration", "dte"]].drop_duplicates().sort_values("expiration")
-    window = dtes[(dtes["dte"] >= dte_min) & (dtes["dte"] <= dte_max)]
-    if window.empty:
-        listed = sorted(int(d) for d in dtes["dte"].unique())
-        raise SelectionError(f"no expiration with DTE in [{dte_min}, {dte_max}]; listed DTEs: {listed}")
-    ranked = window.iloc[(window["dte"] - dte_target).abs().argsort(kind="stable")]
+    # numpy, not DataFrame operations: it runs for every strategy on every tick (benchmarks/bench_decision.py)
+    expirations = chain["expiration"].to_numpy()
+    listed, first = np.unique(expirations, return_index=True)  # sorted by expiration
+    dtes = chain["dte"].to_numpy()[first]
+    inside = (dtes >= dte_min) & (dtes <= dte_max)
+    if not inside.any():
+        raise SelectionError(
+            f"no expiration with DTE in [{dte_min}, {dte_max}]; listed DTEs: {sorted(int(d) for d in dtes)}"
+        )
+    order = np.argsort(np.abs(dtes[inside] - dte_target), kind="stable")
     refused = []
-    for expiration, dte in zip(ranked["expiration"], ranked["dte"], strict=True):
-        why = _illiquid_at_the_money(chain[chain["expiration"] == expiration], liquidity)
+    for expiration, dte in zip(listed[inside][order], dtes[inside][order], strict=True):
+        why = _illiquid_at_the_money(chain[expirations == expiration], liquidity)
         if why is None:
             return pd.Timestamp(expiration).date()
         refused.append(f"{pd.Timestamp(expiration).date().isoformat()} ({int(dte)} DTE): {why}")

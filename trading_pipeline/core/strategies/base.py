@@ -34,6 +34,11 @@ class StrategyContext:
     #: open position, so a same-day entry knows whether one comes in time to close it. Empty: none known.
     decision_times: tuple[datetime, ...] = ()
 
+    def chains_of(self, underlying: str) -> pd.DataFrame:
+        """The chain rows of `underlying` (the whole chain when it holds that underlying only)."""
+        mask = self.chains["underlying"].to_numpy() == underlying
+        return self.chains if mask.all() else self.chains[mask]
+
     def iv_rank(self, underlying: str) -> float:
         """The IV rank of `underlying`; a strategy on an underlying outside the universe is an error."""
         if underlying not in self.iv_ranks:

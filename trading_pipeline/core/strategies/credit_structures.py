@@ -97,7 +97,7 @@ class CreditStructureParams(CreditLegsParams):
     def window_expiration_rows(self, rows: pd.DataFrame) -> pd.DataFrame:
         """The rows of the liquid expiration of the DTE window closest to its target (core/selection.py)."""
         expiration = choose_expiration(rows, self.dte_min, self.dte_max, self.dte_target, self.liquidity)
-        return rows[rows["expiration"] == pd.Timestamp(expiration)]
+        return rows[rows["expiration"].to_numpy() == np.datetime64(pd.Timestamp(expiration))]
 
     def exit_rules(self) -> ExitRules:
         return ExitRules(self.profit_target_pct, self.loss_stop_multiple, self.exit_dte)
@@ -281,7 +281,7 @@ def propose_credit_structure(
     skipped, quantity = stand_aside_reasons(name, params, context)
     if skipped:
         return StrategyOutcome(name, skipped=tuple(skipped))
-    rows = context.chains[context.chains["underlying"] == params.underlying]
+    rows = context.chains_of(params.underlying)
     try:
         chosen = expiration_rule(rows)
         expiration = pd.Timestamp(chosen["expiration"].iloc[0]).date()
