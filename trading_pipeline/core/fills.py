@@ -44,6 +44,38 @@ def structure_price(legs: tuple[Leg, ...], quotes: tuple[LegQuote, ...], fractio
     return to_money(structure_value(legs, prices))
 
 
+#: Roots whose options trade in nickels under $3 and dimes from $3 (Cboe SPX rules); every other root we
+#: trade (SPY, QQQ, IWM: the penny program) trades in cents.
+NICKEL_DIME_ROOTS = frozenset({"SPX", "SPXW"})
+NICKEL, DIME, NICKEL_DIME_BREAK = Decimal("0.05"), Decimal("0.10"), Decimal("3")
+
+
+def price_tick(root: str, price: Decimal) -> Decimal:
+    """The price increment of an order on `root` at `price` (its absolute value)."""
+    if root.strip().upper() in NICKEL_DIME_ROOTS:
+        return NICKEL if abs(price) < NICKEL_DIME_BREAK else DIME
+    return CENT
+
+
+def on_tick(value: Decimal, tick: Decimal, rounding: str) -> Decimal:
+    return (value / tick).to_integral_value(rounding=rounding) * tick
+
+
+def limit_price(legs: tuple[Leg, ...], quotes: tuple[LegQuote, ...], fraction: Decimal) -> Decimal:
+    """The limit to send: the structure priced `fraction` of the way to natural, on the root's tick.
+
+    It rounds toward the natural side (a fill is never made less likely), but never past the natural: then
+    toward the mid while it stays at or beyond the mid, else the natural itself (quoted prices)."""
+    raw = structure_price(legs, quotes, fraction)
+    tick = price_tick(legs[0].contract.root, raw)
+    rounded = on_tick(raw, tick, ROUND_CEILING)
+    natural = structure_price(legs, quotes, Decimal(1))
+    if rounded > natural:
+        toward_mid = on_tick(raw, tick, ROUND_FLOOR)
+        rounded = toward_mid if toward_mid >= structure_price(legs, quotes, Decimal(0)) else natural
+    return to_money(rounded)
+
+
 @dataclass(frozen=True)
 class FillModel:
     """Slippage is the fraction (0 = mid, 1 = natural) of the half-spread paid on each leg."""

@@ -21,7 +21,7 @@ from trading_pipeline.core.chain import MissingLegError, leg_rows
 from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
 from trading_pipeline.core.exits import ExitRules, exit_reason
 from trading_pipeline.core.exposure import DEFAULT_SCENARIOS, Exposure, StressScenario, legs_exposure
-from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.fills import LegQuote, limit_price
 from trading_pipeline.core.instruments import Leg, contract_multiplier
 from trading_pipeline.core.margin import naked_base_pct, uncovered_requirement
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect, make_client_order_id
@@ -125,7 +125,7 @@ def plan_exit(
         underlying=position.underlying,
         legs=closing,
         quantity=position.quantity,
-        limit_price=structure_price(closing, tuple(quotes), limit_fraction),
+        limit_price=limit_price(closing, tuple(quotes), limit_fraction),
         effect=PositionEffect.CLOSE,
         position_id=position.position_id,
         reason=reason,

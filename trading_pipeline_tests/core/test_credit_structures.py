@@ -15,6 +15,7 @@ from trading_pipeline.adapters.market_data.carry_files import FileCarry
 from trading_pipeline.adapters.market_data.chain_files import load_chain_file
 from trading_pipeline.core.candidates import TradeCandidate, candidate_problems
 from trading_pipeline.core.chain import enrich_chain, normalize_chain
+from trading_pipeline.core.fills import price_tick
 from trading_pipeline.core.instruments import Right, Side
 from trading_pipeline.core.regime import MarketRegime, RegimeName, RegimeParams
 from trading_pipeline.core.regime_history import classify_regime
@@ -281,5 +282,8 @@ def test_on_real_chains_spreads_and_condors_keep_one_root_their_width_and_a_defi
         assert max(abs(a - b) for a, b in zip(strikes[::2], strikes[1::2], strict=True)) == float(width)
         assert candidate.max_loss == (Decimal(width) + candidate.limit_price) * 100
         assert candidate_problems(candidate) == []
+        # The limit sent is on the root's tick (SPX: nickels under $3, dimes from $3; ETFs: cents).
+        tick = price_tick(candidate.legs[0].contract.root, candidate.limit_price)
+        assert candidate.limit_price % tick == 0
     sold = [chain.loc[chain["occ_symbol"] == leg.contract.occ_symbol].iloc[0] for leg in condor.legs[::2]]
     assert all(abs(abs(row["delta"]) - 0.16) <= 0.04 for row in sold)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from trading_pipeline.core.fills import FillModel, LegQuote, fill_structure, limit_is_marketable
-from trading_pipeline.core.instruments import Leg, Side, parse_occ_symbol
+from trading_pipeline.core.fills import (
+    FillModel,
+    LegQuote,
+    fill_structure,
+    limit_is_marketable,
+    limit_price,
+    price_tick,
+    structure_price,
+)
+from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side, parse_occ_symbol
 
 PUT = parse_occ_symbol("SPY   251219P00640000")
 CALL = parse_occ_symbol("SPY   251219C00720000")
@@ -99,3 +108,44 @@ def test_limit_is_marketable_when_fill_costs_no_more_than_limit(
     limit: Decimal, net: Decimal, marketable: bool
 ) -> None:
     assert limit_is_marketable(limit, net) is marketable
+
+
+def _spx(strike: str, right: Right, side: Side) -> Leg:
+    return Leg(OptionContract("SPXW", date(2025, 12, 19), Decimal(strike), right), side)
+
+
+def test_spx_ticks_are_nickels_under_three_dollars_and_dimes_from_three() -> None:
+    assert price_tick("SPXW", Decimal("-2.95")) == Decimal("0.05")
+    assert price_tick("SPX", Decimal("3.00")) == Decimal("0.10")
+    assert price_tick("SPY", Decimal("12.34")) == Decimal("0.01")
+
+
+def test_an_spx_credit_limit_rounds_to_its_tick_toward_the_natural_side() -> None:
+    # Arrange: a put credit spread, mid credit 4.37, natural 3.95; half way to natural is a credit of 4.15
+    legs = (_spx("5800", Right.PUT, Side.SELL), _spx("5775", Right.PUT, Side.BUY))
+    quotes = (LegQuote(Decimal("12.10"), Decimal("12.60")), LegQuote(Decimal("7.80"), Decimal("8.15")))
+
+    # Act
+    limit = limit_price(legs, quotes, Decimal("0.5"))
+
+    # Assert: a dime tick above $3, rounded toward natural (less credit), still between mid and natural
+    assert limit == Decimal("-4.10")
+    assert structure_price(legs, quotes, Decimal(1)) >= limit >= structure_price(legs, quotes, Decimal(0))
+
+
+def test_a_limit_never_rounds_past_the_natural() -> None:
+    # Arrange: a credit of 3.06 (dime ticks) whose natural, 3.05, lies between it and the next dime up
+    wide = (LegQuote(Decimal("3.05"), Decimal("3.35")),)
+    narrow = (LegQuote(Decimal("3.05"), Decimal("3.10")),)
+    legs = (_spx("5900", Right.CALL, Side.SELL),)
+
+    # Act / Assert: toward the mid when a dime lies between mid and natural, else the natural itself
+    assert limit_price(legs, wide, Decimal("0.9")) == Decimal("-3.10")
+    assert limit_price(legs, narrow, Decimal("0.5")) == Decimal("-3.05")
+
+
+def test_etf_limits_keep_their_cent_prices() -> None:
+    legs = (Leg(OptionContract("SPY", date(2025, 12, 19), Decimal("600"), Right.PUT), Side.SELL),)
+    quotes = (LegQuote(Decimal("3.01"), Decimal("3.08")),)
+
+    assert limit_price(legs, quotes, Decimal("0.5")) == structure_price(legs, quotes, Decimal("0.5"))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
 from trading_pipeline.core.exits import ExitRules
-from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.fills import LegQuote, limit_price, structure_price
 from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side, contract_multiplier
 from trading_pipeline.core.margin import defined_risk_requirement
 from trading_pipeline.core.regime import MarketRegime, RegimeName
@@ -206,8 +206,8 @@ def credit_structure_candidate(
     )
     quotes = tuple(LegQuote(row["bid"], row["ask"]) for row in rows)
     mid_value = structure_price(legs, quotes, Decimal(0))
-    limit_price = structure_price(legs, quotes, context.limit_fraction)
-    credit, credit_at_limit = -mid_value, -limit_price
+    limit = limit_price(legs, quotes, context.limit_fraction)
+    credit, credit_at_limit = -mid_value, -limit
     widths = tuple(abs(Decimal(str(short["strike"])) - Decimal(str(wing["strike"]))) for short, wing in pairs)
     minimum = (max(widths) * Decimal(str(params.min_credit_pct_of_width)) / 100).quantize(Decimal("0.01"))
     if credit_at_limit < minimum or credit_at_limit <= 0:
@@ -238,7 +238,7 @@ def credit_structure_candidate(
         quantity=quantity,
         mid_value=mid_value,
         natural_value=structure_price(legs, quotes, Decimal(1)),
-        limit_price=limit_price,
+        limit_price=limit,
         buying_power=requirement,
         max_loss=requirement,
         premium=Premium.CREDIT,

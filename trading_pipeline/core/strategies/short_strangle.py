@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
 from trading_pipeline.core.exits import ExitRules
-from trading_pipeline.core.fills import LegQuote, structure_price
+from trading_pipeline.core.fills import LegQuote, limit_price, structure_price
 from trading_pipeline.core.instruments import Leg, Right, Side, contract_multiplier
 from trading_pipeline.core.margin import naked_base_pct, short_strangle_requirement
 from trading_pipeline.core.selection import (
@@ -117,10 +117,10 @@ def short_strangle_candidates(
 
     quotes = (LegQuote(put["bid"], put["ask"]), LegQuote(call["bid"], call["ask"]))
     mid_value = structure_price(legs, quotes, Decimal(0))
-    limit_price = structure_price(legs, quotes, limit_fraction)
+    limit = limit_price(legs, quotes, limit_fraction)
     credit = -mid_value
     # The limit is what will be sent (and the least a fill can give): the minimum credit holds against it.
-    credit_at_limit = -limit_price
+    credit_at_limit = -limit
     if credit_at_limit < params.min_credit:
         return StrategyOutcome(
             STRATEGY,
@@ -148,7 +148,7 @@ def short_strangle_candidates(
         quantity=quantity,
         mid_value=mid_value,
         natural_value=structure_price(legs, quotes, Decimal(1)),
-        limit_price=limit_price,
+        limit_price=limit,
         buying_power=buying_power,
         max_loss=None,
         premium=Premium.CREDIT,
