@@ -9,11 +9,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trading_pipeline.core.chain import leg_rows
 from trading_pipeline.core.exposure import Exposure, StressScenario, legs_exposure
 from trading_pipeline.core.instruments import Leg, OccSymbolError, OptionContract, contract_multiplier
+from trading_pipeline.core.selection import spread_pct_array
 
 
 class Premium(StrEnum):
@@ -147,13 +149,12 @@ def assess(
     rows = leg_rows(chain, candidate.legs)
     # The spread cap judges the sold legs, whose fills carry the premium: a bought wing quoted at pennies
     # has a wide spread in % and costs little either way.
-    sold = rows[[leg.side.sign < 0 for leg in candidate.legs]]
-    sold = sold if len(sold) else rows
-    mids = sold["mid"].astype(float)
-    spreads = (sold["ask"].astype(float) - sold["bid"].astype(float)) / mids.where(mids > 0) * 100
+    sold = np.array([leg.side.sign < 0 for leg in candidate.legs])
+    sold = sold if sold.any() else ~sold
+    spreads = spread_pct_array(rows)[sold]
     return replace(
         candidate,
         exposure=legs_exposure(candidate.legs, 1, candidate.multiplier, rows, scenarios),
         min_open_interest=int(rows["open_interest"].min()),
-        max_spread_pct=float(spreads.max()) if spreads.notna().all() else float("inf"),
+        max_spread_pct=float(spreads.max()) if np.isfinite(spreads).all() else float("inf"),
     )

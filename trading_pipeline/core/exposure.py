@@ -119,16 +119,19 @@ def legs_exposure(
     unknown = ~np.isfinite(iv) | (iv <= 0)
     vol = np.where(unknown, INTRINSIC_VOL, iv)
     greeks = {g: np.nan_to_num(rows[g].to_numpy(dtype=float)) for g in ("delta", "gamma", "vega", "theta")}
-    base = bsm_price(spot, strike, t, rate, div, vol, is_call)
-    stress = []
-    for scenario in scenarios:
-        shocked_vol = np.where(
-            unknown, INTRINSIC_VOL, np.maximum(vol + scenario.vol_points / 100, MIN_SHOCKED_VOL)
-        )
-        moved = bsm_price(
-            spot * (1 + scenario.spot_move_pct / 100), strike, t, rate, div, shocked_vol, is_call
-        )
-        stress.append(math.fsum(size * (moved - base)))
+    # One price evaluation for the base and every scenario: rows are scenarios (row 0 unshocked).
+    moves = np.array([0.0, *(sc.spot_move_pct / 100 for sc in scenarios)])[:, None]
+    vol_shift = np.array([0.0, *(sc.vol_points / 100 for sc in scenarios)])[:, None]
+    shocked_vol = np.where(unknown, INTRINSIC_VOL, np.maximum(vol + vol_shift, MIN_SHOCKED_VOL))
+    shocked_vol[0] = vol
+    shape = shocked_vol.shape
+    prices = bsm_price(
+        spot * (1 + moves),
+        *(np.broadcast_to(x, shape) for x in (strike, t, rate, div)),
+        shocked_vol,
+        np.broadcast_to(is_call, shape),
+    )
+    stress = [math.fsum(size * (prices[i] - prices[0])) for i in range(1, len(prices))]
     return Exposure(
         delta_dollars=math.fsum(size * greeks["delta"] * spot),
         gamma_dollars=math.fsum(size * greeks["gamma"] * spot * spot / 100),

@@ -20,7 +20,18 @@ class SelectionError(LookupError):
 
 def spread_pct(rows: pd.DataFrame) -> pd.Series:
     """Bid-ask spread as a percentage of the mid, per row (rows need `bid`, `ask` and `mid`)."""
-    return (100 * (rows["ask"] - rows["bid"]) / rows["mid"]).round(_COMPARE_DECIMALS)
+    return pd.Series(spread_pct_array(rows), index=rows.index)
+
+
+def spread_pct_array(rows: pd.DataFrame) -> np.ndarray:
+    """`spread_pct` as a numpy array (no mid: inf or NaN, which no limit passes)."""
+    bid, ask, mid = (rows[c].to_numpy(dtype=float) for c in ("bid", "ask", "mid"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.round(100 * (ask - bid) / mid, _COMPARE_DECIMALS)
+
+
+def _column(rows: pd.DataFrame, name: str) -> np.ndarray:
+    return rows[name].to_numpy(dtype=float)
 
 
 @dataclass(frozen=True)
@@ -35,17 +46,26 @@ class LiquidityFloor:
 
     def passes(self, rows: pd.DataFrame) -> pd.Series:
         """Per row: a bid, enough open interest and a spread no wider than the limit."""
-        return (
-            (rows["bid"] > 0)
-            & (rows["open_interest"] >= self.min_open_interest)
-            & (spread_pct(rows) <= self.max_spread_pct)
-        )
+        return pd.Series(self.passes_array(rows), index=rows.index)
+
+    def passes_array(self, rows: pd.DataFrame) -> np.ndarray:
+        """`passes` as a numpy boolean array (the selection hot path works on arrays)."""
+        with np.errstate(invalid="ignore"):
+            return (
+                (_column(rows, "bid") > 0)
+                & (_column(rows, "open_interest") >= self.min_open_interest)
+                & (spread_pct_array(rows) <= self.max_spread_pct)
+            )
 
 
 def _at_the_money(rows: pd.DataFrame) -> pd.DataFrame:
     """The put and the call of the listed strike nearest spot (one row per right that is quoted there)."""
-    nearest = (rows["strike"] - rows["underlying_price"]).abs().to_numpy().argmin()
-    return rows[rows["strike"] == rows["strike"].iloc[nearest]].drop_duplicates("right")
+    strikes = _column(rows, "strike")
+    nearest = np.abs(strikes - _column(rows, "underlying_price")).argmin()
+    at_strike = np.flatnonzero(strikes == strikes[nearest])
+    rights = rows["right"].to_numpy()[at_strike]
+    _, first = np.unique(rights, return_index=True)  # the first row of each right, as drop_duplicates
+    return rows.iloc[np.sort(at_strike[first])]
 
 
 def _illiquid_at_the_money(rows: pd.DataFrame, liquidity: LiquidityFloor) -> str | None:
@@ -114,25 +134,27 @@ def strike_by_delta(
     the further OTM strike. A best match outside the tolerance is an error, never a "16-delta" 21-delta.
     """
     name = right.name.lower()
-    quoted = chain[
-        (chain["expiration"] == pd.Timestamp(expiration))
-        & (chain["right"] == right.value)
-        & (chain["bid"] > 0)
-        & chain["delta"].notna()
-        & chain["iv"].notna()
-    ]
-    if quoted.empty:
+    delta = _column(chain, "delta")
+    quoted = (
+        (chain["expiration"].to_numpy() == np.datetime64(pd.Timestamp(expiration)))
+        & (chain["right"].to_numpy() == right.value)
+        & (_column(chain, "bid") > 0)
+        & ~np.isnan(delta)
+        & ~np.isnan(_column(chain, "iv"))
+    )
+    if not quoted.any():
         raise SelectionError(f"no quoted {name}s with a bid for {expiration.isoformat()}")
-    rows = quoted[liquidity.passes(quoted)]
-    if rows.empty:
+    eligible = np.flatnonzero(quoted & liquidity.passes_array(chain))
+    if not len(eligible):
         raise SelectionError(
-            f"none of the {len(quoted)} quoted {name}s for {expiration.isoformat()} passes the liquidity "
-            f"floor ({liquidity})"
+            f"none of the {int(quoted.sum())} quoted {name}s for {expiration.isoformat()} passes the "
+            f"liquidity floor ({liquidity})"
         )
-    distance = (rows["delta"].abs() - target_delta).abs().round(_COMPARE_DECIMALS).to_numpy()
-    further_otm = (rows["strike"] if right is Right.CALL else -rows["strike"]).to_numpy()
+    distance = np.round(np.abs(np.abs(delta[eligible]) - target_delta), _COMPARE_DECIMALS)
+    strikes = _column(chain, "strike")[eligible]
+    further_otm = strikes if right is Right.CALL else -strikes
     position = np.lexsort((-further_otm, distance))[0]
-    best = rows.iloc[position]
+    best = chain.iloc[eligible[position]]
     if distance[position] > round(max_delta_error, _COMPARE_DECIMALS):
         raise SelectionError(
             f"no liquid {name} for {expiration.isoformat()} within {max_delta_error:g} of target delta "
@@ -144,6 +166,8 @@ def strike_by_delta(
 
 def occ_roots(rows: pd.DataFrame) -> pd.Series:
     """The OCC root of each row's contract (SPX and SPXW apart: AM- and PM-settled on one date)."""
+    if "root" in rows.columns:  # enriched chains carry it (core/chain.py): no string work per call
+        return rows["root"]
     return rows["occ_symbol"].str[:6].str.strip()
 
 

@@ -139,16 +139,17 @@ def wing_contract(rows: pd.DataFrame, short: pd.Series, width: Decimal, min_oi: 
     root = OptionContract.from_occ(str(short["occ_symbol"])).root
     right, short_strike = Right(short["right"]), float(short["strike"])
     expiration = pd.Timestamp(short["expiration"]).date()
-    further = rows["strike"] < short_strike if right is Right.PUT else rows["strike"] > short_strike
+    strikes = rows["strike"].to_numpy(dtype=float)
+    further = strikes < short_strike if right is Right.PUT else strikes > short_strike
     quoted = rows[
-        (occ_roots(rows) == root)
-        & (rows["expiration"] == pd.Timestamp(expiration))
-        & (rows["right"] == right.value)
+        (rows["expiration"].to_numpy() == np.datetime64(pd.Timestamp(expiration)))
+        & (rows["right"].to_numpy() == right.value)
         & further
-        & (rows["ask"] > 0)
-        & rows["delta"].notna()
-        & (rows["open_interest"] >= min_oi)
+        & (rows["ask"].to_numpy(dtype=float) > 0)
+        & ~np.isnan(rows["delta"].to_numpy(dtype=float))
+        & (rows["open_interest"].to_numpy(dtype=float) >= min_oi)
     ]
+    quoted = quoted[occ_roots(quoted).to_numpy() == root]
     name = right.name.lower()
     if quoted.empty:
         raise SelectionError(

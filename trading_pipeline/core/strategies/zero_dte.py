@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import ClassVar, Literal, Self
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
@@ -124,8 +125,10 @@ def _et(moment: datetime) -> str:
 def same_day_rows(rows: pd.DataFrame, session: date, liquidity: LiquidityFloor) -> pd.DataFrame:
     """The chain rows of the PM-settled expiration on `session` itself, liquid at the money; an AM-settled
     series of that date (the SPX monthly) stopped trading the session before and is left out."""
-    pm_settled = rows[~occ_roots(rows).map(is_am_settled)]
-    same_day = pm_settled[pm_settled["expiration"] == pd.Timestamp(session)]
+    roots = occ_roots(rows)
+    am_settled = roots.map({root: is_am_settled(root) for root in roots.unique()}).to_numpy(dtype=bool)
+    pm_settled = rows[~am_settled]
+    same_day = pm_settled[pm_settled["expiration"].to_numpy() == np.datetime64(pd.Timestamp(session))]
     if same_day.empty:
         listed = sorted({pd.Timestamp(e).date().isoformat() for e in pm_settled["expiration"]})
         raise SelectionError(
