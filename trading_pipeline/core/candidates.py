@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trading_pipeline.core.chain import leg_rows
+from trading_pipeline.core.economics import Odds, structure_odds
 from trading_pipeline.core.exposure import Exposure, StressScenario, legs_exposure
 from trading_pipeline.core.instruments import Leg, OccSymbolError, OptionContract, contract_multiplier
 from trading_pipeline.core.selection import spread_pct_array
@@ -63,6 +64,8 @@ class TradeCandidate:
     #: assessed).
     min_open_interest: int | None = None
     max_spread_pct: float | None = None
+    #: Held to expiry under the pricing model, per unit (None until assessed; core/economics.py).
+    odds: Odds | None = None
 
     @property
     def multiplier(self) -> int:
@@ -152,8 +155,26 @@ def assess(
     sold = np.array([leg.side.sign < 0 for leg in candidate.legs])
     sold = sold if sold.any() else ~sold
     spreads = spread_pct_array(rows)[sold]
+    sold_ivs = rows["iv"].to_numpy(dtype=float)[sold]
+    vol = float(np.nanmean(sold_ivs)) if np.isfinite(sold_ivs).any() else float("nan")
+    first = rows.iloc[0]
+    odds = (
+        structure_odds(
+            candidate.legs,
+            candidate.limit_price,
+            candidate.multiplier,
+            float(first["underlying_price"]),
+            float(first["t_years"]),
+            float(first["rate"]),
+            float(first["div_yield"]),
+            vol,
+        )
+        if vol > 0 and float(first["t_years"]) > 0
+        else None
+    )
     return replace(
         candidate,
+        odds=odds,
         exposure=legs_exposure(candidate.legs, 1, candidate.multiplier, rows, scenarios),
         min_open_interest=int(rows["open_interest"].min()),
         max_spread_pct=float(spreads.max()) if np.isfinite(spreads).all() else float("inf"),

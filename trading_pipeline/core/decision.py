@@ -54,20 +54,16 @@ def scan(
         return replace(context, chains=by_underlying.get(underlying, empty))
 
     outcomes = tuple(s.propose(own(s)) for s in strategies if s.enabled)
-    ranked = sorted(
-        (
-            assess(c, by_underlying.get(c.underlying, context.chains), tuple(scenarios))
-            for o in outcomes
-            for c in o.candidates
-        ),
-        key=lambda c: c.score,
-        reverse=True,
-    )
+    ranked = sorted((c for o in outcomes for c in o.candidates), key=lambda c: c.score, reverse=True)
     cut = tuple(
         (c, f"scanner: ranked {rank} of {len(ranked)} by score {c.score:.4f}; the top {top_n} are kept")
         for rank, c in enumerate(ranked[top_n:], start=top_n + 1)
     )
-    return Scan(outcomes, tuple(ranked[:top_n]), cut)
+    # Only the kept ones go on to risk: they alone are assessed (exposure, stress, liquidity, odds).
+    kept = tuple(
+        assess(c, by_underlying.get(c.underlying, context.chains), tuple(scenarios)) for c in ranked[:top_n]
+    )
+    return Scan(outcomes, kept, cut)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def test_scan_keeps_the_top_n_by_score_and_names_why_each_other_lost(chain: pd.D
         "scanner: ranked 2 of 3",
         "scanner: ranked 3 of 3",
     ]
-    assert all(c.exposure is not None and c.min_open_interest is not None for c in everyone)
+    assert all(c.exposure is not None and c.odds is not None for c in found.kept)
 
 
 def test_decide_tick_turns_the_kept_candidates_into_verdicts_and_intents(chain: pd.DataFrame) -> None:

@@ -33,6 +33,9 @@ def candidates_table(candidates: list[TradeCandidate]) -> pd.DataFrame:
                 "vega_$/pt": round(c.exposure.vega_per_point, 2) if c.exposure else None,
                 "worst_stress_$": round(min(c.exposure.stress_pnl), 2) if c.exposure else None,
                 "min_oi": c.min_open_interest,
+                "pop_%": round(c.odds.probability_of_profit * 100, 1) if c.odds else None,
+                "touch_%": round(c.odds.probability_of_touch * 100, 1) if c.odds else None,
+                "ev_$": round(c.odds.expected_value, 2) if c.odds else None,
                 "score": round(c.score, 4),
             }
             for c in candidates
