@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -314,3 +315,45 @@ def test_exit_dte_error_names_both_values() -> None:
 def test_params_are_frozen() -> None:
     with pytest.raises(ValidationError):
         PARAMS.contracts = 2  # type: ignore[misc]
+
+
+def test_a_high_iv_rank_band_moves_the_expiration_to_its_own_window(chain: pd.DataFrame) -> None:
+    params = ShortStrangleParams(
+        dte_by_iv_rank=({"min_iv_rank": 60, "dte_min": 25, "dte_target": 30, "dte_max": 35},)
+    )
+
+    rich, normal = (
+        only_candidate(run(chain, iv_rank=75.0, params=params)),
+        only_candidate(run(chain, params=params)),
+    )
+
+    assert rich.details["dte"] == 30 and normal.details["dte"] == 42
+    assert "DTE window 25-35" in rich.rationale
+
+
+def test_the_regimes_own_delta_replaces_the_target_delta(chain: pd.DataFrame) -> None:
+    params = ShortStrangleParams(delta_by_regime={"range_volatile": 0.10})
+
+    calm = only_candidate(run(chain, params=params))
+    volatile = only_candidate(run(chain, regime="range_volatile", params=params))
+
+    put_delta = abs(float(leg_row(chain, volatile, 0)["delta"]))
+    assert abs(put_delta - 0.10) <= params.max_delta_error
+    assert volatile.legs[0].contract.strike < calm.legs[0].contract.strike  # further out of the money
+    assert volatile.legs[1].contract.strike > calm.legs[1].contract.strike
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"delta_by_regime": {"bull_sunny": 0.1}}, "delta_by_regime: unknown regime 'bull_sunny'"),
+        ({"delta_by_regime": {"crisis": 0.6}}, "delta_by_regime.crisis: 0.6 must lie in"),
+        (
+            {"dte_by_iv_rank": [{"min_iv_rank": 60, "dte_min": 20, "dte_target": 30, "dte_max": 35}]},
+            "dte_by_iv_rank (min_iv_rank 60)",
+        ),
+    ],
+)
+def test_bad_strangle_options_are_refused_naming_the_field(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        ShortStrangleParams(**options)

@@ -14,6 +14,7 @@ from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.fills import LegQuote, limit_price, structure_price
 from trading_pipeline.core.instruments import Leg, Right, Side, contract_multiplier
 from trading_pipeline.core.margin import naked_base_pct, short_strangle_requirement
+from trading_pipeline.core.regime import RegimeName
 from trading_pipeline.core.selection import (
     LiquidityFloor,
     SelectionError,
@@ -26,6 +27,17 @@ from trading_pipeline.core.strategies.names import SHORT_STRANGLE
 from trading_pipeline.core.strategies.params import window_problems
 
 STRATEGY = SHORT_STRANGLE
+
+
+class IvRankWindow(BaseModel):
+    """A DTE window used when the IV rank is at least `min_iv_rank` (rich premium: often a shorter one)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_iv_rank: float = Field(ge=0.0, le=100.0)
+    dte_min: int = Field(ge=1, le=365)
+    dte_target: int = Field(ge=1, le=365)
+    dte_max: int = Field(ge=1, le=365)
 
 
 class ShortStrangleParams(BaseModel):
@@ -50,6 +62,46 @@ class ShortStrangleParams(BaseModel):
     profit_target_pct: float = Field(50.0, gt=0.0, le=100.0)
     exit_dte: int = Field(21, ge=0, le=365)
     loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
+    #: Options: the DTE window of the highest band whose min_iv_rank the IV rank reaches replaces the one
+    #: above; the target delta of the session's regime replaces target_delta. Empty: not used.
+    dte_by_iv_rank: tuple[IvRankWindow, ...] = ()
+    delta_by_regime: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _options_are_valid(self) -> ShortStrangleParams:
+        for band in self.dte_by_iv_rank:
+            problem = window_problems(
+                band.dte_min,
+                band.dte_target,
+                band.dte_max,
+                self.exit_dte,
+                ("target_delta", self.target_delta),
+                self.max_delta_error,
+            )
+            if problem:
+                raise ValueError(f"dte_by_iv_rank (min_iv_rank {band.min_iv_rank:g}): {problem}")
+        known = {name.value for name in RegimeName}
+        for regime, delta in self.delta_by_regime.items():
+            if regime not in known:
+                raise ValueError(f"delta_by_regime: unknown regime {regime!r}; regimes: {sorted(known)}")
+            if not self.max_delta_error < delta < 0.5:
+                raise ValueError(
+                    f"delta_by_regime.{regime}: {delta} must lie in ({self.max_delta_error}, 0.5) "
+                    "(above the delta tolerance)"
+                )
+        return self
+
+    def window_for(self, iv_rank: float) -> tuple[int, int, int]:
+        """(dte_min, dte_target, dte_max) at this IV rank."""
+        bands = [b for b in self.dte_by_iv_rank if iv_rank >= b.min_iv_rank]
+        if not bands:
+            return self.dte_min, self.dte_target, self.dte_max
+        band = max(bands, key=lambda b: b.min_iv_rank)
+        return band.dte_min, band.dte_target, band.dte_max
+
+    def delta_for(self, regime: str) -> float:
+        """The target delta of the sold strikes in this regime."""
+        return self.delta_by_regime.get(regime, self.target_delta)
 
     @model_validator(mode="after")
     def _dte_window_is_ordered(self) -> ShortStrangleParams:
@@ -97,15 +149,14 @@ def short_strangle_candidates(
     if skipped:
         return StrategyOutcome(STRATEGY, skipped=tuple(skipped))
 
-    rows = chain[chain["underlying"] == params.underlying]
+    mask = chain["underlying"].to_numpy() == params.underlying
+    rows = chain if mask.all() else chain[mask]
+    dte_min, dte_target, dte_max = params.window_for(iv_rank)
+    target_delta = params.delta_for(regime_name)
     try:
-        expiration = choose_expiration(
-            rows, params.dte_min, params.dte_max, params.dte_target, params.liquidity
-        )
+        expiration = choose_expiration(rows, dte_min, dte_max, dte_target, params.liquidity)
         put, call = (
-            strike_by_delta(
-                rows, expiration, right, params.target_delta, params.max_delta_error, params.liquidity
-            )
+            strike_by_delta(rows, expiration, right, target_delta, params.max_delta_error, params.liquidity)
             for right in (Right.PUT, Right.CALL)
         )
         legs = (
@@ -160,7 +211,8 @@ def short_strangle_candidates(
         rationale=(
             f"iv rank {iv_rank:.1f} >= {params.min_iv_rank:.1f}; sell {put['occ_symbol'].strip()} "
             f"(delta {put['delta']:.3f}) and {call['occ_symbol'].strip()} (delta {call['delta']:.3f}) "
-            f"for {credit} credit at mid, {int(put['dte'])} DTE"
+            f"for {credit} credit at mid, {int(put['dte'])} DTE (target delta {target_delta:g}, "
+            f"DTE window {dte_min}-{dte_max})"
         ),
         details={
             "iv_rank": iv_rank,
