@@ -68,18 +68,17 @@ class ShortStrangleParams(BaseModel):
     delta_by_regime: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _options_are_valid(self) -> ShortStrangleParams:
-        for band in self.dte_by_iv_rank:
+    def _windows_and_options_are_valid(self) -> ShortStrangleParams:
+        windows = [("", (self.dte_min, self.dte_target, self.dte_max))] + [
+            (f"dte_by_iv_rank (min_iv_rank {b.min_iv_rank:g}): ", (b.dte_min, b.dte_target, b.dte_max))
+            for b in self.dte_by_iv_rank
+        ]
+        for where, (low, target, high) in windows:
             problem = window_problems(
-                band.dte_min,
-                band.dte_target,
-                band.dte_max,
-                self.exit_dte,
-                ("target_delta", self.target_delta),
-                self.max_delta_error,
+                low, target, high, self.exit_dte, ("target_delta", self.target_delta), self.max_delta_error
             )
             if problem:
-                raise ValueError(f"dte_by_iv_rank (min_iv_rank {band.min_iv_rank:g}): {problem}")
+                raise ValueError(f"{where}{problem}")
         known = {name.value for name in RegimeName}
         for regime, delta in self.delta_by_regime.items():
             if regime not in known:
@@ -102,20 +101,6 @@ class ShortStrangleParams(BaseModel):
     def delta_for(self, regime: str) -> float:
         """The target delta of the sold strikes in this regime."""
         return self.delta_by_regime.get(regime, self.target_delta)
-
-    @model_validator(mode="after")
-    def _dte_window_is_ordered(self) -> ShortStrangleParams:
-        problem = window_problems(
-            self.dte_min,
-            self.dte_target,
-            self.dte_max,
-            self.exit_dte,
-            ("target_delta", self.target_delta),
-            self.max_delta_error,
-        )
-        if problem:
-            raise ValueError(problem)
-        return self
 
     @property
     def liquidity(self) -> LiquidityFloor:

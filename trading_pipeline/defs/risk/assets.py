@@ -56,6 +56,8 @@ class RiskReview:
     trips: tuple[TradingStateEvent, ...] = ()
     daily_pnl: Decimal = Decimal(0)
     state: PortfolioState | None = None
+    #: The book after this run's fresh approvals (what the blocking check verifies against the limits).
+    after: PortfolioState | None = None
 
 
 def describe_breaks(breaks: tuple[ReconciliationBreak, ...]) -> str | None:
@@ -147,8 +149,11 @@ def review_and_record(
         decisions = {key: d for key, d in recorded.items() if d is not None}
         fresh = [c for c in candidates if recorded[c.key] is None]
         state = portfolio_state(locked, config, session, now, entries_blocked, chain)
+        after = state
         for verdict in review_candidates(fresh, state, config.risk):
             candidate = verdict.candidate
+            if verdict.approved:
+                after = after.with_entry(candidate)
             intent = intents.entry_intent(candidate, session, now, ids[candidate.key])
             decision = intents.entry_decision(
                 verdict, session, now, ids[candidate.key], intent.client_order_id
@@ -176,6 +181,7 @@ def review_and_record(
         trips,
         daily_pnl,
         state,
+        after,
     )
 
 

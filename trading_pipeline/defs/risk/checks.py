@@ -3,6 +3,7 @@ and the mode is allowed."""
 
 import dagster as dg
 
+from trading_pipeline.core.risk import exposure_reasons
 from trading_pipeline.core.trading_state import TradingState
 from trading_pipeline.defs.partitions import session_partitions
 from trading_pipeline.defs.resources import TradingConfigResource
@@ -26,6 +27,14 @@ def approval_problems(review: RiskReview, config: PipelineConfig, settings: EnvS
         problems.append(f"{len(fresh)} new entries approved while {review.entries_blocked}")
     if review.trading_state is TradingState.HALTED and fresh:
         problems.append(f"{len(fresh)} new entries approved while HALTED ({review.trading_state_cause})")
+    if fresh and review.state is not None and review.after is not None:
+        # The book after this run's approvals: beyond a budget only where the approvals made it no worse.
+        equity = float(review.state.equity)
+        for problem in exposure_reasons(review.state.exposure, review.after.exposure, equity, config.risk):
+            problems.append(f"book after approvals: {problem}")
+        used, limit = review.after.buying_power_used, config.risk.max_allocation_pct
+        if review.state.equity > 0 and float(used / review.state.equity * 100) > limit:
+            problems.append(f"book after approvals: buying power {used} is over {limit:g}% of equity")
     for intent in review.intents:
         if intent.quantity > config.risk.max_contracts_per_order:
             limit = config.risk.max_contracts_per_order
