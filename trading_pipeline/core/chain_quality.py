@@ -55,6 +55,12 @@ def max_quote_age_seconds(chain: pd.DataFrame, now: datetime) -> float:
     return 0.0 if chain.empty else float(quote_ages_seconds(chain, now).max())
 
 
+def newest_quote_age_seconds(chain: pd.DataFrame, now: datetime) -> float | None:
+    """Age of the newest quote at `now`, in seconds (None for an empty chain): how long the feed has
+    been silent when every quote is old."""
+    return None if chain.empty else float(quote_ages_seconds(chain, now).min())
+
+
 def stale_quotes(chain: pd.DataFrame, now: datetime, max_age_seconds: float) -> pd.DataFrame:
     """Rows quoted more than `max_age_seconds` before `now`."""
     return chain[quote_ages_seconds(chain, now) > max_age_seconds]

@@ -40,6 +40,8 @@ class RiskLimits(BaseModel):
     #: Trips HALTED when the broker rejects this many orders within `rejection_window_minutes`.
     rejection_burst: int = Field(3, ge=1, le=1000)
     rejection_window_minutes: int = Field(30, ge=1, le=24 * 60)
+    #: Trips HALTED when even the newest quote of the chain is older than this.
+    stale_data_halt_minutes: int = Field(30, ge=1, le=24 * 60)
     #: Portfolio greek budgets, each as % of equity: |dollar delta|, |dollar gamma per 1% move|,
     #: |vega per vol point|.
     max_delta_dollars_pct: float = Field(50.0, gt=0.0, le=1000.0)

@@ -1,5 +1,6 @@
 """The account's trading state (ACTIVE / REDUCING / HALTED), the events that change it, and the automatic
-kill triggers: a daily loss beyond the limit and a burst of broker rejections.
+kill triggers: a daily loss beyond the limit, a burst of broker rejections and market data stale for
+too long.
 
 A trip is recorded in the ledger with its cause and lasts until an operator records a reset: no trigger
 clears itself. Each trigger trips at most once per session, so a reset holds for the rest of that session.
@@ -29,6 +30,7 @@ class Trigger(StrEnum):
     OPERATOR = "operator"
     DAILY_LOSS = "daily_loss"
     REJECTION_BURST = "rejection_burst"
+    STALE_DATA = "stale_data"
 
 
 @dataclass(frozen=True)
@@ -109,4 +111,20 @@ def rejection_burst_trip(
         cause,
         now,
         session,
+    )
+
+
+def stale_data_trip(
+    newest_quote_age_seconds: float | None, limit_minutes: int, session: date, now: datetime
+) -> TradingStateEvent | None:
+    """HALTED when even the newest quote is more than `limit_minutes` old: the feed has been silent that
+    long (the blocking freshness check stops each run sooner; this stops trading until someone looks)."""
+    if newest_quote_age_seconds is None or newest_quote_age_seconds <= limit_minutes * 60:
+        return None
+    cause = (
+        f"market data stale: the newest quote is {newest_quote_age_seconds / 60:.1f} min old "
+        f"(limit {limit_minutes} min)"
+    )
+    return TradingStateEvent(
+        trip_key(Trigger.STALE_DATA, session), TradingState.HALTED, Trigger.STALE_DATA, cause, now, session
     )

@@ -130,3 +130,20 @@ def test_chain_missing_the_strikes_nearest_spot_fails_the_completeness_check(
     assert not evaluation.passed
     assert evaluation.metadata["widest_spot_gap_spacings"].value >= 2 * dropped + 1
     _assert_nothing_reached_the_broker(harness, result)
+
+
+def test_a_feed_silent_longer_than_the_stale_data_limit_trips_halted_in_the_ledger(tmp_path: Path) -> None:
+    # Arrange: every quote 40 min old (limit 30): the freshness check blocks the run, the trip halts trading
+    harness = make_harness(tmp_path, market=SimulatedMarketResource(seed=7, stale_seconds=2400))
+
+    result = harness.run_session(ENTRY_SESSION, MORNING)
+
+    _assert_nothing_reached_the_broker(harness, result)
+    assert asset_metadata(result, "option_chains")["newest_quote_age_seconds"] == 2400.0
+    ledger = harness.with_ledger()
+    try:
+        (event,) = ledger.trading_state_events()
+    finally:
+        ledger.dispose()
+    assert event.state.value == "HALTED" and event.trigger.value == "stale_data"
+    assert event.cause == "market data stale: the newest quote is 40.0 min old (limit 30 min)"

@@ -54,10 +54,7 @@ def kill_run(tmp_path_factory: pytest.TempPathFactory) -> KillRun:
         harness.run_session(ENTRY_SESSION, AFTERNOON),
         harness.run_session(next_session(ENTRY_SESSION), MORNING),
     ]
-    exiting = {
-        name: {**section, **STOP_ON_ANY_LOSS}
-        for name, section in packaged_strategies().items()
-    }
+    exiting = {name: {**section, **STOP_ON_ANY_LOSS} for name, section in packaged_strategies().items()}
     exit_harness = make_harness(workdir, strategies=exiting, sessions=DECISION_TIMES, risk=DAILY_LOSS_LIMIT)
     tripped = exit_harness.run_session(TRIP_SESSION, MORNING)
     ledger = harness.with_ledger()

@@ -53,9 +53,7 @@ def multi_run(tmp_path_factory: pytest.TempPathFactory) -> MultiRun:
     """ENTRY_SESSION's morning tick with every strategy on, then its afternoon tick, where a time exit
     (exit_dte 49) fires for every dated position and the time stop for the same-day one."""
     workdir = Path(tmp_path_factory.mktemp("multi_strategy"))
-    harness = make_harness(
-        workdir, strategies=packaged_strategies(), sessions=DECISION_TIMES
-    )
+    harness = make_harness(workdir, strategies=packaged_strategies(), sessions=DECISION_TIMES)
     entry = harness.run_session(ENTRY_SESSION, MORNING)
     opened = _positions(harness)
     exiting = {

@@ -4,13 +4,21 @@ import dagster as dg
 import pandas as pd
 
 from trading_pipeline.adapters.market_data.base import DataCoverage, MarketDataError
+from trading_pipeline.adapters.notify.base import Severity
 from trading_pipeline.core.calendar import previous_session, sessions_ending
 from trading_pipeline.core.chain import enrich_chain, normalize_chain
+from trading_pipeline.core.chain_quality import newest_quote_age_seconds
 from trading_pipeline.core.iv_history import PROXY_INDEX_SYMBOL, PROXY_RV_WINDOW, VIX_UNDERLYINGS
 from trading_pipeline.core.regime_history import REGIME_WARMUP_SESSIONS, TERM_SYMBOL
+from trading_pipeline.core.trading_state import stale_data_trip
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
-from trading_pipeline.defs.resources import MarketDataResource, TradingConfigResource
+from trading_pipeline.defs.resources import (
+    LedgerResource,
+    MarketDataResource,
+    NotifierResource,
+    TradingConfigResource,
+)
 from trading_pipeline.settings import PipelineConfig
 
 #: Vol indices of the term structure, read where the provider has them (VIX9D began 2011, VIX3M 2009-09).
@@ -83,11 +91,16 @@ def underlying_bars(
     partitions_def=session_partitions, group_name="market_data", deps=[underlying_bars], compute_kind="pandas"
 )
 def option_chains(
-    context: dg.AssetExecutionContext, market_data: MarketDataResource, trading_config: TradingConfigResource
+    context: dg.AssetExecutionContext,
+    market_data: MarketDataResource,
+    ledger: LedgerResource,
+    notifier: NotifierResource,
+    trading_config: TradingConfigResource,
 ) -> pd.DataFrame:
     """Quotes of every universe underlying at the decision time, with solved IV and greeks per contract.
 
-    A provider returning no quotes gives an empty chain, which every blocking check then fails."""
+    A provider returning no quotes gives an empty chain, which every blocking check then fails. When even
+    the newest quote is older than `risk.stale_data_halt_minutes`, the trading state trips to HALTED."""
     config = trading_config.load()
     now = decision_time_of(context, config)
     client = market_data.client()
@@ -99,9 +112,16 @@ def option_chains(
     carry = {underlying: client.carry(underlying, now) for underlying in config.universe.underlyings}
     chain = enrich_chain(pd.concat(frames, ignore_index=True), now, carry)
     spots = chain.groupby("underlying")["underlying_price"].first()
+    newest_age = newest_quote_age_seconds(chain, now)
+    trip = stale_data_trip(
+        newest_age, config.risk.stale_data_halt_minutes, session_of_partition(context), now
+    )
+    if trip is not None and ledger.ledger().record_trading_state(trip):
+        notifier.notifier().notify(f"kill switch tripped: {trip.state.value}", trip.cause, Severity.CRITICAL)
     context.add_output_metadata(
         {
             "decision_time": now.isoformat(),
+            "newest_quote_age_seconds": newest_age if newest_age is not None else -1.0,
             **{f"rate_{u}": c.rate for u, c in carry.items()},
             **{f"dividend_yield_{u}": c.dividend_yield for u, c in carry.items()},
             "carry_sources": dg.MetadataValue.json(sorted(set(chain["carry_source"]))),
