@@ -177,3 +177,46 @@ def chain_contract(row: pd.Series, underlying: str) -> OptionContract:
     if contract.root.rstrip("W") != underlying.rstrip("W"):
         raise SelectionError(f"chain row {row['occ_symbol']!r} is not an option on {underlying}")
     return contract
+
+
+def expected_move(rows: pd.DataFrame) -> float:
+    """One standard deviation of the underlying by expiry, in points: spot x at-the-money IV x sqrt(years),
+    from one expiration's rows (the IV of the strike nearest spot, puts and calls averaged)."""
+    atm = _at_the_money(rows)
+    ivs = _column(atm, "iv")
+    if not np.isfinite(ivs).any():
+        raise SelectionError("no at-the-money implied vol to size the expected move from")
+    spot, years = float(atm["underlying_price"].iloc[0]), float(atm["t_years"].iloc[0])
+    return spot * float(np.nanmean(ivs)) * float(np.sqrt(max(years, 0.0)))
+
+
+def strike_by_expected_move(
+    chain: pd.DataFrame, expiration: date, right: Right, multiple: float, liquidity: LiquidityFloor
+) -> pd.Series:
+    """The liquid contract of one expiration whose strike is nearest `multiple` expected moves out of the
+    money (ties: further out); none within a quarter move of that strike is an error."""
+    name = right.name.lower()
+    same = chain[chain["expiration"].to_numpy() == np.datetime64(pd.Timestamp(expiration))]
+    if same.empty:
+        raise SelectionError(f"no quotes for {expiration.isoformat()}")
+    move = expected_move(same)
+    spot = float(same["underlying_price"].iloc[0])
+    target = spot - multiple * move if right is Right.PUT else spot + multiple * move
+    eligible = np.flatnonzero(
+        (same["right"].to_numpy() == right.value)
+        & ~np.isnan(_column(same, "delta"))
+        & ~np.isnan(_column(same, "iv"))
+        & liquidity.passes_array(same)
+    )
+    if not len(eligible):
+        raise SelectionError(f"no liquid {name}s for {expiration.isoformat()} ({liquidity})")
+    strikes = _column(same, "strike")[eligible]
+    miss = np.round(np.abs(strikes - target), _COMPARE_DECIMALS)
+    further_otm = strikes if right is Right.CALL else -strikes
+    position = np.lexsort((-further_otm, miss))[0]
+    if miss[position] > move / 4:
+        raise SelectionError(
+            f"no liquid {name} for {expiration.isoformat()} near {multiple:g} expected moves ({target:.2f}, "
+            f"move {move:.2f}): the closest is strike {strikes[position]:g}"
+        )
+    return same.iloc[eligible[position]]

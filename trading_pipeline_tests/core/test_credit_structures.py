@@ -19,6 +19,7 @@ from trading_pipeline.core.fills import price_tick
 from trading_pipeline.core.instruments import Right, Side
 from trading_pipeline.core.regime import MarketRegime, RegimeName, RegimeParams
 from trading_pipeline.core.regime_history import classify_regime
+from trading_pipeline.core.selection import expected_move
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.credit_spread import CreditSpread, CreditSpreadParams
 from trading_pipeline.core.strategies.iron_condor import IronCondor, IronCondorParams
@@ -287,3 +288,27 @@ def test_on_real_chains_spreads_and_condors_keep_one_root_their_width_and_a_defi
         assert candidate.limit_price % tick == 0
     sold = [chain.loc[chain["occ_symbol"] == leg.contract.occ_symbol].iloc[0] for leg in condor.legs[::2]]
     assert all(abs(abs(row["delta"]) - 0.16) <= 0.04 for row in sold)
+
+
+def test_a_spread_can_sell_the_strike_one_expected_move_out_instead_of_a_delta(chain: pd.DataFrame) -> None:
+    # Arrange: SPY at 500; the expected move by expiry is spot x ATM IV x sqrt(years)
+    params = CreditSpreadParams(
+        short_strike_by="expected_move", expected_move_multiple=1.0, min_credit_pct_of_width=5
+    )
+
+    # Act
+    candidate = _only(CreditSpread(params).propose(_context(chain, _regime(RegimeName.BULL_CALM))))
+
+    # Assert: the put sold is the listed strike nearest spot - 1 move, the wing 5 points below it
+    rows = chain[chain["expiration"] == pd.Timestamp(candidate.expiration)]
+    move = expected_move(rows)
+    sold, wing = (float(leg.contract.strike) for leg in candidate.legs)
+    listed = sorted(set(rows["strike"]))
+    assert sold == min(listed, key=lambda k: (abs(k - (500 - move)), k))
+    assert wing == sold - 5
+    assert "expected_move" in CreditSpreadParams.model_fields["short_strike_by"].annotation.__args__
+
+
+def test_an_unknown_strike_rule_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValidationError, match="short_strike_by"):
+        CreditSpreadParams(short_strike_by="gamma")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Self
+from typing import Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from trading_pipeline.core.selection import (
     choose_expiration,
     occ_roots,
     strike_by_delta,
+    strike_by_expected_move,
 )
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.params import delta_tolerance_problem, window_problems
@@ -45,6 +46,10 @@ class CreditLegsParams(BaseModel):
 
     enabled: bool = True
     underlying: str = "SPY"
+    #: How the sold strike is picked: by |delta| (short_delta), or `expected_move_multiple` expected moves
+    #: (spot x at-the-money IV x sqrt(years)) out of the money.
+    short_strike_by: Literal["delta", "expected_move"] = "delta"
+    expected_move_multiple: float = Field(1.0, gt=0.0, le=5.0)
     short_delta: float = Field(0.20, gt=0.0, lt=0.5)
     #: A sold strike's |delta| may miss short_delta by at most this much (else no trade).
     max_delta_error: float = Field(0.05, gt=0.0, lt=0.5)
@@ -181,9 +186,14 @@ def sides_on(
     for right in rights:
         if pairs:  # every side on the first side's root: one settlement for the whole structure
             rows = rows[occ_roots(rows) == OptionContract.from_occ(str(pairs[0][0]["occ_symbol"])).root]
-        short = strike_by_delta(
-            rows, expiration, right, params.short_delta, params.max_delta_error, params.liquidity
-        )
+        if params.short_strike_by == "expected_move":
+            short = strike_by_expected_move(
+                rows, expiration, right, params.expected_move_multiple, params.liquidity
+            )
+        else:
+            short = strike_by_delta(
+                rows, expiration, right, params.short_delta, params.max_delta_error, params.liquidity
+            )
         wing = wing_contract(rows, short, params.width, params.min_open_interest)
         pairs.append((short, wing))
     return pairs
