@@ -224,8 +224,7 @@ STATE_ACTIONS = {"show": None, "reset": "ACTIVE", "reduce": "REDUCING", "halt": 
 def trading_state(args: RunArgs) -> str:
     """The `trading-state` command: the current state and its history, after recording an operator's act
     (the only way out of an automatic trip)."""
-    from datetime import UTC, datetime
-
+    from trading_pipeline.adapters.clock import wall_clock
     from trading_pipeline.adapters.ledger.repository import SqlLedger
     from trading_pipeline.core.trading_state import TradingState, current_state, operator_event
 
@@ -238,7 +237,7 @@ def trading_state(args: RunArgs) -> str:
         target = STATE_ACTIONS[args.state_action]
         if target is not None:
             try:
-                event = operator_event(TradingState(target), args.operator, args.reason, datetime.now(UTC))
+                event = operator_event(TradingState(target), args.operator, args.reason, wall_clock())
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
             ledger.record_trading_state(event)
