@@ -221,6 +221,11 @@ class PipelineConfig(_Frozen):
                 raise ValueError(
                     f"strategies.{name}.underlying {underlying!r} is not in universe.underlyings {traded}"
                 )
+            for other in getattr(params, "also_on", ()):
+                if other not in traded:
+                    raise ValueError(
+                        f"strategies.{name}.also_on {other!r} is not in universe.underlyings {traded}"
+                    )
         return self
 
     @model_validator(mode="after")

@@ -224,6 +224,36 @@ def test_strategy_underlying_outside_the_universe_is_refused_naming_field_and_va
         parse_config(data)
 
 
+def test_a_strategy_also_on_an_underlying_outside_the_universe_is_refused_naming_it() -> None:
+    data = {"strategies": {"zero_dte": {"also_on": ["QQQ"]}}}
+
+    expected = "strategies.zero_dte.also_on 'QQQ' is not in universe.underlyings ['SPY']"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_config(data)
+
+
+def test_a_strategy_also_on_its_own_underlying_is_refused() -> None:
+    data = {"strategies": {"credit_spread": {"also_on": ["SPY"]}}}
+
+    with pytest.raises(
+        ConfigError, match=re.escape("also_on ['SPY'] repeats an underlying of ['SPY', 'SPY']")
+    ):
+        parse_config(data)
+
+
+def test_a_strategy_on_several_underlyings_builds_one_instance_each() -> None:
+    data = {
+        "universe": {"underlyings": ["SPY", "QQQ", "SPX"]},
+        "strategies": {"zero_dte": {"also_on": ["QQQ", "SPX"]}},
+    }
+
+    built = [
+        (s.name, s.params.underlying) for s in parse_config(data).strategies.build() if s.name == "zero_dte"
+    ]
+
+    assert built == [("zero_dte", "SPY"), ("zero_dte", "QQQ"), ("zero_dte", "SPX")]
+
+
 def test_regime_underlying_outside_the_universe_is_refused_naming_field_and_value() -> None:
     # Arrange
     data = {"universe": {"underlyings": ["SPY"], "regime_underlying": "QQQ"}}

@@ -7,6 +7,7 @@ under the ledger's lock; exit_orders: `plan_exit`); a backtest loop or a benchma
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -53,7 +54,18 @@ def scan(
             return context
         return replace(context, chains=by_underlying.get(underlying, empty))
 
-    outcomes = tuple(s.propose(own(s)) for s in strategies if s.enabled)
+    enabled = [s for s in strategies if s.enabled]
+    shared = {name for name, count in Counter(s.name for s in enabled).items() if count > 1}
+
+    def propose(strategy: Strategy) -> StrategyOutcome:
+        outcome = strategy.propose(own(strategy))
+        if strategy.name not in shared:
+            return outcome
+        # One strategy on several underlyings: each reason says which one it is about.
+        underlying = strategy.params.underlying  # type: ignore[attr-defined]
+        return replace(outcome, skipped=tuple(f"{underlying}: {why}" for why in outcome.skipped))
+
+    outcomes = tuple(propose(s) for s in enabled)
     ranked = sorted((c for o in outcomes for c in o.candidates), key=lambda c: c.score, reverse=True)
     cut = tuple(
         (c, f"scanner: ranked {rank} of {len(ranked)} by score {c.score:.4f}; the top {top_n} are kept")

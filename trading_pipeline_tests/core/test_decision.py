@@ -9,14 +9,16 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from trading_pipeline.core.chain import enrich_chain
 from trading_pipeline.core.decision import decide_tick, scan
 from trading_pipeline.core.exposure import DEFAULT_SCENARIOS
 from trading_pipeline.core.intents import entry_decision_id
 from trading_pipeline.core.risk import PortfolioState, RiskLimits
 from trading_pipeline.core.strategies.credit_spread import CreditSpread, CreditSpreadParams
 from trading_pipeline.core.strategies.iron_condor import IronCondor, IronCondorParams
+from trading_pipeline.core.strategies.registry import build_strategies
 from trading_pipeline.core.strategies.short_strangle import ShortStrangle, ShortStrangleParams
-from trading_pipeline_tests.core.chain_builders import NOW, enriched_chain
+from trading_pipeline_tests.core.chain_builders import CARRY, NOW, enriched_chain, quote_chain
 from trading_pipeline_tests.core.test_credit_structures import _context
 
 EMPTY = PortfolioState(equity=Decimal("100000"), buying_power_used=Decimal("0"))
@@ -76,3 +78,28 @@ def test_decide_tick_is_deterministic_and_respects_the_trading_state(chain: pd.D
 
     assert [i.client_order_id for i in first.entries] == [i.client_order_id for i in again.entries]
     assert halted.entries == () and all(v.reasons == ("entries blocked: test",) for v in halted.verdicts)
+
+
+def test_a_strategy_on_several_underlyings_proposes_on_each_and_says_which_one_stood_aside(
+    chain: pd.DataFrame,
+) -> None:
+    # Arrange: the same credit spread on SPY and QQQ; QQQ's chain is too thin at the money to trade
+    quotes = quote_chain(NOW, underlying="QQQ", spot=400.0, strikes=range(300, 505, 5)).assign(
+        open_interest=0
+    )
+    qqq = enrich_chain(quotes, NOW, {"QQQ": CARRY["SPY"]})
+    both = pd.concat([chain, qqq], ignore_index=True)
+    context = replace(_context(both), iv_ranks={"SPY": 50.0, "QQQ": 50.0})
+    strategies = build_strategies({"credit_spread": CreditSpreadParams(also_on=("QQQ",))})
+
+    # Act
+    found = scan(strategies, context, DEFAULT_SCENARIOS, top_n=5)
+
+    # Assert: two instances, one name; SPY trades, QQQ's reason names QQQ
+    assert [(s.name, s.params.underlying) for s in strategies] == [
+        ("credit_spread", "SPY"),
+        ("credit_spread", "QQQ"),
+    ]
+    assert [c.underlying for c in found.kept] == ["SPY"]
+    (spy, qqq_outcome) = found.outcomes
+    assert spy.skipped == () and qqq_outcome.skipped[0].startswith("QQQ: ")

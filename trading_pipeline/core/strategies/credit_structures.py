@@ -46,6 +46,9 @@ class CreditLegsParams(BaseModel):
 
     enabled: bool = True
     underlying: str = "SPY"
+    #: More underlyings traded with the same parameters, one strategy instance each (limits per strategy
+    #: name are shared: e.g. 0DTE on SPY, QQQ and SPX with one entry a session in all).
+    also_on: tuple[str, ...] = ()
     #: How the sold strike is picked: by |delta| (short_delta), or `expected_move_multiple` expected moves
     #: (spot x at-the-money IV x sqrt(years)) out of the money.
     short_strike_by: Literal["delta", "expected_move"] = "delta"
@@ -64,6 +67,17 @@ class CreditLegsParams(BaseModel):
     contracts: int = Field(1, ge=1, le=100)
     profit_target_pct: float = Field(50.0, gt=0.0, le=100.0)
     loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
+
+    @model_validator(mode="after")
+    def _also_on_names_other_underlyings(self) -> Self:
+        names = [self.underlying, *self.also_on]
+        if len(set(names)) != len(names):
+            raise ValueError(f"also_on {list(self.also_on)} repeats an underlying of {names}")
+        return self
+
+    def instances(self) -> list[Self]:
+        """These parameters once per traded underlying: the main one, then each of `also_on`."""
+        return [self, *(self.model_copy(update={"underlying": u, "also_on": ()}) for u in self.also_on)]
 
     @model_validator(mode="after")
     def _delta_tolerance_is_narrower(self) -> Self:

@@ -19,11 +19,17 @@ REGISTRY: dict[str, type[Strategy]] = {
 
 
 def build_strategies(sections: Mapping[str, BaseModel]) -> list[Strategy]:
-    """Every configured strategy, built from its parameters, in the registry's order."""
+    """Every configured strategy, built from its parameters, in the registry's order: one instance per
+    underlying it trades (`also_on`)."""
     unknown = sorted(set(sections) - set(REGISTRY))
     if unknown:
         raise StrategyError(f"unknown strategies {unknown}; registered: {sorted(REGISTRY)}")
-    return [REGISTRY[name](sections[name]) for name in REGISTRY if name in sections]
+    built: list[Strategy] = []
+    for name in (n for n in REGISTRY if n in sections):
+        params = sections[name]
+        per_underlying = params.instances() if hasattr(params, "instances") else [params]
+        built.extend(REGISTRY[name](p) for p in per_underlying)
+    return built
 
 
 def strategy_named(strategies: list[Strategy], name: str) -> Strategy:

@@ -1,5 +1,7 @@
 """Trade candidates of every enabled strategy, ranked, with the reasons strategies stood aside."""
 
+from collections import Counter
+
 import dagster as dg
 import pandas as pd
 
@@ -68,13 +70,18 @@ def trade_candidates(
         config.strategies.build(), strategy_context, config.risk.stress_scenarios, config.scanner.top_n
     )
     outcomes, candidates = found.outcomes, list(found.kept)
+    proposed: Counter[str] = Counter()
+    skipped: dict[str, list[str]] = {}
+    for outcome in outcomes:  # a strategy on several underlyings has one outcome each
+        proposed[outcome.strategy] += len(outcome.candidates)
+        skipped.setdefault(outcome.strategy, []).extend(outcome.skipped)
     context.add_output_metadata(
         {
             "candidates": len(candidates),
             "cut_by_scanner": len(found.cut),
-            **{f"candidates_{o.strategy}": len(o.candidates) for o in outcomes},
+            **{f"candidates_{name}": count for name, count in proposed.items()},
             "regime": market_regime.name.value,
-            "skipped": dg.MetadataValue.json({o.strategy: list(o.skipped) for o in outcomes}),
+            "skipped": dg.MetadataValue.json(skipped),
             "preview": table_preview(candidates_table(candidates)),
             "cut": dg.MetadataValue.json(
                 [{"strategy": c.strategy, "legs": c.key, "reason": why} for c, why in found.cut]
