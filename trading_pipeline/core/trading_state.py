@@ -62,6 +62,11 @@ def trip_key(trigger: Trigger, session: date) -> str:
     return f"{trigger.value}:{session.isoformat()}"
 
 
+def halt(trigger: Trigger, cause: str, session: date, now: datetime) -> TradingStateEvent:
+    """An automatic trip to HALTED, unique per trigger and session."""
+    return TradingStateEvent(trip_key(trigger, session), TradingState.HALTED, trigger, cause, now, session)
+
+
 def operator_event(state: TradingState, actor: str, reason: str, at: datetime) -> TradingStateEvent:
     """An operator's explicit act (a reset to ACTIVE, or a manual REDUCING/HALTED), named and explained."""
     if not actor.strip():
@@ -90,9 +95,7 @@ def daily_loss_trip(
         f"daily loss {-daily_pnl:.2f} exceeds the limit {limit:.2f} "
         f"({limit_pct:g}% of the session's opening equity {equity_at_open:.2f})"
     )
-    return TradingStateEvent(
-        trip_key(Trigger.DAILY_LOSS, session), TradingState.HALTED, Trigger.DAILY_LOSS, cause, now, session
-    )
+    return halt(Trigger.DAILY_LOSS, cause, session, now)
 
 
 def rejection_burst_trip(
@@ -104,14 +107,7 @@ def rejection_burst_trip(
         return None
     minutes = window.total_seconds() / 60
     cause = f"{len(recent)} broker rejections in the last {minutes:g} min (burst limit {burst})"
-    return TradingStateEvent(
-        trip_key(Trigger.REJECTION_BURST, session),
-        TradingState.HALTED,
-        Trigger.REJECTION_BURST,
-        cause,
-        now,
-        session,
-    )
+    return halt(Trigger.REJECTION_BURST, cause, session, now)
 
 
 def stale_data_trip(
@@ -125,6 +121,4 @@ def stale_data_trip(
         f"market data stale: the newest quote is {newest_quote_age_seconds / 60:.1f} min old "
         f"(limit {limit_minutes} min)"
     )
-    return TradingStateEvent(
-        trip_key(Trigger.STALE_DATA, session), TradingState.HALTED, Trigger.STALE_DATA, cause, now, session
-    )
+    return halt(Trigger.STALE_DATA, cause, session, now)
