@@ -164,6 +164,12 @@ def strike_by_delta(
     return best
 
 
+def rows_of(chain: pd.DataFrame, underlying: str) -> pd.DataFrame:
+    """The chain rows of `underlying` (the chain itself, uncopied, when it holds that underlying only)."""
+    mask = chain["underlying"].to_numpy() == underlying
+    return chain if mask.all() else chain[mask]
+
+
 def occ_roots(rows: pd.DataFrame) -> pd.Series:
     """The OCC root of each row's contract (SPX and SPXW apart: AM- and PM-settled on one date)."""
     if "root" in rows.columns:  # enriched chains carry it (core/chain.py): no string work per call

@@ -24,10 +24,9 @@ def _review(after_vega: float, state: TradingState = TradingState.ACTIVE) -> Ris
     decision = intents.entry_decision(
         RiskDecision(approved, ()), SESSION, DECISION_TIME, decision_id, intent.client_order_id
     )
-    after = replace(BOOK, exposure=exposure(vega=after_vega), buying_power_used=Decimal("5000"))
-    return RiskReview(
-        (intent,), (decision,), trading_state=state, trading_state_cause="test", state=BOOK, after=after
-    )
+    judged = replace(BOOK, trading_state=state, trading_state_cause="test")
+    after = replace(judged, exposure=exposure(vega=after_vega), buying_power_used=Decimal("5000"))
+    return RiskReview((intent,), (decision,), state=judged, after=after)
 
 
 def test_approvals_that_leave_the_book_within_its_budgets_pass() -> None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from trading_pipeline.core.candidates import StrategyOutcome
 from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.regime import MarketRegime
+from trading_pipeline.core.selection import rows_of
 
 
 class StrategyError(ValueError):
@@ -36,8 +37,7 @@ class StrategyContext:
 
     def chains_of(self, underlying: str) -> pd.DataFrame:
         """The chain rows of `underlying` (the whole chain when it holds that underlying only)."""
-        mask = self.chains["underlying"].to_numpy() == underlying
-        return self.chains if mask.all() else self.chains[mask]
+        return rows_of(self.chains, underlying)
 
     def iv_rank(self, underlying: str) -> float:
         """The IV rank of `underlying`; a strategy on an underlying outside the universe is an error."""

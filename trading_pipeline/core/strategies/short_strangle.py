@@ -20,6 +20,7 @@ from trading_pipeline.core.selection import (
     SelectionError,
     chain_contract,
     choose_expiration,
+    rows_of,
     strike_by_delta,
 )
 from trading_pipeline.core.strategies.base import StrategyContext
@@ -134,8 +135,7 @@ def short_strangle_candidates(
     if skipped:
         return StrategyOutcome(STRATEGY, skipped=tuple(skipped))
 
-    mask = chain["underlying"].to_numpy() == params.underlying
-    rows = chain if mask.all() else chain[mask]
+    rows = rows_of(chain, params.underlying)
     dte_min, dte_target, dte_max = params.window_for(iv_rank)
     target_delta = params.delta_for(regime_name)
     try:

@@ -51,13 +51,20 @@ class RiskReview:
     decisions: tuple[Decision, ...]
     replayed: frozenset[str] = frozenset()
     entries_blocked: str | None = None
-    trading_state: TradingState = TradingState.ACTIVE
-    trading_state_cause: str = ""
     trips: tuple[TradingStateEvent, ...] = ()
     daily_pnl: Decimal = Decimal(0)
+    #: The book the fresh candidates were judged against (its trading state included).
     state: PortfolioState | None = None
     #: The book after this run's fresh approvals (what the blocking check verifies against the limits).
     after: PortfolioState | None = None
+
+    @property
+    def trading_state(self) -> TradingState:
+        return self.state.trading_state if self.state else TradingState.ACTIVE
+
+    @property
+    def trading_state_cause(self) -> str:
+        return self.state.trading_state_cause if self.state else ""
 
 
 def describe_breaks(breaks: tuple[ReconciliationBreak, ...]) -> str | None:
@@ -92,13 +99,15 @@ def portfolio_state(
     now: datetime,
     entries_blocked: str | None = None,
     chain: pd.DataFrame | None = None,
+    marks: list[PositionMark] | None = None,
 ) -> PortfolioState:
     """The ledger's portfolio as of `now` (core/intents.portfolio_state): positions and marks as they stood
     at the decision time, so a rerun of an old session never counts a later position; its exposure and
-    current requirements from `chain`; the trading state the ledger records."""
+    current requirements from `chain`; the trading state the ledger records. `marks`: the book's marks at
+    `now` when the caller has them (else from `marks_now`)."""
     return intents.portfolio_state(
         ledger.positions(open_only=False, as_of=now),
-        marks_now(ledger, now, chain),
+        marks if marks is not None else marks_now(ledger, now, chain),
         ledger.intents(),
         frozenset(p.position_id for p in ledger.positions(open_only=False)),
         config.account.starting_equity,
@@ -112,13 +121,13 @@ def portfolio_state(
 
 
 def kill_trips(
-    ledger: Ledger, config: PipelineConfig, session: date, now: datetime, chain: pd.DataFrame | None
+    ledger: Ledger, config: PipelineConfig, session: date, now: datetime, marks: list[PositionMark]
 ) -> tuple[list[TradingStateEvent], Decimal]:
     """The automatic kill triggers that fire now (daily loss, rejection burst), with the session's P&L:
-    equity at current marks against equity at the marks recorded before the session opened."""
+    equity at the current `marks` against equity at the marks recorded before the session opened."""
     opened = session_open(session)
     at_open = equity_as_of(ledger, config, opened, ledger.latest_marks(as_of=opened))
-    daily_pnl = equity_as_of(ledger, config, now, marks_now(ledger, now, chain)) - at_open
+    daily_pnl = equity_as_of(ledger, config, now, marks) - at_open
     limits = config.risk
     rejected = [intent.decision_time for intent, status in ledger.intents() if status is OrderStatus.REJECTED]
     fired = [
@@ -143,12 +152,13 @@ def review_and_record(
     intents as one writer; replay the rest. A trip recorded here halts entries in this same review."""
     ids = {c.key: intents.entry_decision_id(c, session) for c in candidates}
     with ledger.exclusive() as locked:
-        fired, daily_pnl = kill_trips(locked, config, session, now, chain)
+        marks = marks_now(locked, now, chain)
+        fired, daily_pnl = kill_trips(locked, config, session, now, marks)
         trips = tuple(trip for trip in fired if locked.record_trading_state(trip))
         recorded = {key: locked.decision(decision_id) for key, decision_id in ids.items()}
         decisions = {key: d for key, d in recorded.items() if d is not None}
         fresh = [c for c in candidates if recorded[c.key] is None]
-        state = portfolio_state(locked, config, session, now, entries_blocked, chain)
+        state = portfolio_state(locked, config, session, now, entries_blocked, chain, marks)
         after = state
         for verdict in review_candidates(fresh, state, config.risk):
             candidate = verdict.candidate
@@ -176,8 +186,6 @@ def review_and_record(
         tuple(decisions[c.key] for c in candidates),
         replayed,
         entries_blocked,
-        state.trading_state,
-        state.trading_state_cause,
         trips,
         daily_pnl,
         state,
@@ -202,7 +210,7 @@ def decisions_table(review: RiskReview) -> pd.DataFrame:
     )
 
 
-def review_metadata(review: RiskReview, equity: Decimal) -> dict[str, object]:
+def review_metadata(review: RiskReview) -> dict[str, object]:
     """Counts by strategy and by rejection rule, the trading state, the book's exposure and stress."""
     rejected = [d for d in review.decisions if not d.approved]
     by_rule = Counter(rule_of(reason) for d in rejected for reason in d.reasons)
@@ -225,7 +233,7 @@ def review_metadata(review: RiskReview, equity: Decimal) -> dict[str, object]:
         "book_gamma_dollars_per_1pct": round(exposure.gamma_dollars, 2),
         "book_vega_per_vol_point": round(exposure.vega_per_point, 2),
         "book_theta_per_day": round(exposure.theta_per_day, 2),
-        "equity": float(equity),
+        "equity": float(state.equity) if state else 0.0,
         **{f"approved_{name}": count for name, count in sorted(approved_by_strategy.items())},
         **{f"rejected_by_{rule.replace(' ', '_')}": count for rule, count in sorted(by_rule.items())},
         "decisions": table_preview(decisions_table(review)),
@@ -259,6 +267,5 @@ def risk_approved_orders(
             "(trading-pipeline trading-state reset)",
             Severity.CRITICAL,
         )
-    equity = review.state.equity if review.state else Decimal(0)
-    context.add_output_metadata(review_metadata(review, equity))
+    context.add_output_metadata(review_metadata(review))
     return review
