@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
@@ -11,10 +10,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from trading_pipeline.adapters.market_data.carry_files import FileCarry
-from trading_pipeline.adapters.market_data.chain_files import load_chain_file
 from trading_pipeline.core.candidates import TradeCandidate, candidate_problems
-from trading_pipeline.core.chain import enrich_chain, normalize_chain
 from trading_pipeline.core.fills import price_tick
 from trading_pipeline.core.instruments import Right, Side
 from trading_pipeline.core.regime import MarketRegime, RegimeName, RegimeParams
@@ -25,7 +21,7 @@ from trading_pipeline.core.strategies.credit_spread import CreditSpread, CreditS
 from trading_pipeline.core.strategies.iron_condor import IronCondor, IronCondorParams
 from trading_pipeline.core.strategies.names import DEFAULT_PERMISSIONS
 from trading_pipeline_tests.core.chain_builders import NOW, enriched_chain
-from trading_pipeline_tests.real_market_data import MARKET_DATA, needs_market_data
+from trading_pipeline_tests.real_market_data import enriched_real_chain, needs_market_data
 
 
 def _regime(name: RegimeName = RegimeName.RANGE_CALM, **changes: object) -> MarketRegime:
@@ -240,14 +236,6 @@ def test_exit_rules_come_from_each_strategys_own_parameters() -> None:
 # --- real chains --------------------------------------------------------------------------------------------
 
 
-def _real(file: str) -> tuple[pd.DataFrame, str, datetime]:
-    recorded = load_chain_file(MARKET_DATA / "chains" / file)
-    spot = float(recorded.quotes["underlying_price"].iloc[0])
-    carry = FileCarry(MARKET_DATA).carry(recorded.underlying, recorded.quote_time, spot)
-    chain = enrich_chain(normalize_chain(recorded.quotes), recorded.quote_time, {recorded.underlying: carry})
-    return chain, recorded.underlying, recorded.quote_time
-
-
 REAL = [
     ("SPX_2023-06-09_cboe.csv", "25"),
     ("SPX_2023-09-14_cboe.csv", "25"),
@@ -261,7 +249,7 @@ def test_on_real_chains_spreads_and_condors_keep_one_root_their_width_and_a_defi
     file: str, width: str
 ) -> None:
     # Arrange
-    chain, underlying, now = _real(file)
+    chain, underlying, now = enriched_real_chain(file)
     context = replace(_context(chain, _regime(RegimeName.BEAR_CALM)), iv_ranks={underlying: 50.0}, now=now)
     spread_params = CreditSpreadParams(
         underlying=underlying, width=Decimal(width), min_credit_pct_of_width=10

@@ -17,6 +17,7 @@ from trading_pipeline.core.chain import enrich_chain
 from trading_pipeline.core.instruments import Right, Side
 from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams, short_strangle_candidates
 from trading_pipeline_tests.core.chain_builders import DIV, NOW, RATE, SPOT, enriched_chain, quote_chain
+from trading_pipeline_tests.real_market_data import enriched_real_chain, needs_market_data
 
 LIMIT_FRACTION = Decimal("0.5")
 PARAMS = ShortStrangleParams()
@@ -357,3 +358,38 @@ def test_the_regimes_own_delta_replaces_the_target_delta(chain: pd.DataFrame) ->
 def test_bad_strangle_options_are_refused_naming_the_field(options: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         ShortStrangleParams(**options)
+
+
+# --- real chains --------------------------------------------------------------------------------------------
+
+
+@needs_market_data
+@pytest.mark.parametrize(
+    ("file", "window"),
+    [
+        ("SPY_2015-01-05.csv", {}),
+        # IWM's only expiration in 40-50 DTE (2019-11-29, a month-end weekly) is thin at the money.
+        ("IWM_2019-10-15_ivolatility.csv", {"dte_min": 28, "dte_max": 70}),
+    ],
+)
+def test_on_real_chains_the_strangle_sells_strikes_within_the_delta_tolerance_of_16_delta(
+    file: str, window: dict[str, int]
+) -> None:
+    # Arrange
+    chain, underlying, now = enriched_real_chain(file)
+    params = ShortStrangleParams(underlying=underlying, **window)
+
+    # Act
+    candidate = only_candidate(
+        short_strangle_candidates(chain, 50.0, True, "range_calm", params, LIMIT_FRACTION, now)
+    )
+
+    # Assert: a put below and a call above spot, one expiration in the DTE window, each |delta| near 0.16
+    spot = float(chain["underlying_price"].iloc[0])
+    put, call = (leg_row(chain, candidate, index) for index in (0, 1))
+    assert float(put["strike"]) < spot < float(call["strike"])
+    assert params.dte_min <= candidate.details["dte"] <= params.dte_max
+    for row in (put, call):
+        assert abs(abs(row["delta"]) - params.target_delta) <= params.max_delta_error
+    assert all(leg.side is Side.SELL for leg in candidate.legs)
+    assert Decimal(0) < -candidate.limit_price <= Decimal(str(put["mid"] + call["mid"]))  # a credit: negative
