@@ -27,8 +27,7 @@ from trading_pipeline.core.strategies.names import DEFAULT_PERMISSIONS
 from trading_pipeline.core.strategies.zero_dte import ZeroDte, ZeroDteParams
 from trading_pipeline.settings import ConfigError, default_config_path, parse_config
 from trading_pipeline_tests.core.chain_builders import CARRY, enriched_chain, quote_chain
-from trading_pipeline_tests.core.test_credit_structures import _real
-from trading_pipeline_tests.real_market_data import needs_market_data
+from trading_pipeline_tests.real_market_data import enriched_real_chain, needs_market_data
 
 SESSION = date(2025, 10, 6)  # a Monday, regular hours (close 16:00 ET)
 HALF_DAY = date(2025, 11, 28)  # the day after Thanksgiving (close 13:00 ET)
@@ -400,7 +399,7 @@ def test_an_entry_window_holding_no_decision_time_is_a_configuration_error() -> 
 @needs_market_data
 def test_on_a_real_spx_chain_with_a_same_day_spxw_expiry_the_condor_is_same_day_and_pm_settled() -> None:
     # Arrange: Cboe SPX quotes of Friday 2023-06-09 13:40 ET, 49 expirations from that day on
-    chain, underlying, now = _real("SPX_2023-06-09_cboe.csv")
+    chain, underlying, now = enriched_real_chain("SPX_2023-06-09_cboe.csv")
     params = ZeroDteParams(
         underlying=underlying,
         structure="iron_condor",
@@ -433,7 +432,7 @@ def test_on_a_real_spx_chain_with_a_same_day_spxw_expiry_the_condor_is_same_day_
 @needs_market_data
 def test_on_a_real_chain_quoted_after_the_close_it_stands_aside() -> None:
     # Arrange: Cboe SPX quotes of 2023-09-14 16:31 ET; that day's SPXW expiry has already expired
-    chain, underlying, now = _real("SPX_2023-09-14_cboe.csv")
+    chain, underlying, now = enriched_real_chain("SPX_2023-09-14_cboe.csv")
 
     # Act
     outcome = ZeroDte(ZeroDteParams(underlying=underlying)).propose(_context(now, chain))
