@@ -58,14 +58,20 @@ class LiquidityFloor:
             )
 
 
+def _at_the_money_positions(strikes: np.ndarray, spots: np.ndarray, rights: np.ndarray) -> np.ndarray:
+    """Positions of the put and the call of the listed strike nearest spot (the first row of each right)."""
+    nearest = np.abs(strikes - spots).argmin()
+    at_strike = np.flatnonzero(strikes == strikes[nearest])
+    _, first = np.unique(rights[at_strike], return_index=True)  # the first row of each right
+    return np.sort(at_strike[first])
+
+
 def _at_the_money(rows: pd.DataFrame) -> pd.DataFrame:
     """The put and the call of the listed strike nearest spot (one row per right that is quoted there)."""
-    strikes = _column(rows, "strike")
-    nearest = np.abs(strikes - _column(rows, "underlying_price")).argmin()
-    at_strike = np.flatnonzero(strikes == strikes[nearest])
-    rights = rows["right"].to_numpy()[at_strike]
-    _, first = np.unique(rights, return_index=True)  # the first row of each right, as drop_duplicates
-    return rows.iloc[np.sort(at_strike[first])]
+    positions = _at_the_money_positions(
+        _column(rows, "strike"), _column(rows, "underlying_price"), rows["right"].to_numpy()
+    )
+    return rows.iloc[positions]
 
 
 def _illiquid_at_the_money(rows: pd.DataFrame, liquidity: LiquidityFloor) -> str | None:
@@ -108,11 +114,21 @@ def choose_expiration(
             f"no expiration with DTE in [{dte_min}, {dte_max}]; listed DTEs: {sorted(int(d) for d in dtes)}"
         )
     order = np.argsort(np.abs(dtes[inside] - dte_target), kind="stable")
+    strikes, spots, rights = (
+        _column(chain, "strike"),
+        _column(chain, "underlying_price"),
+        chain["right"].to_numpy(),
+    )
+    passing = liquidity.passes_array(chain)
     refused = []
     for expiration, dte in zip(listed[inside][order], dtes[inside][order], strict=True):
-        why = _illiquid_at_the_money(chain[expirations == expiration], liquidity)
-        if why is None:
+        of_expiration = np.flatnonzero(expirations == expiration)
+        atm = of_expiration[
+            _at_the_money_positions(strikes[of_expiration], spots[of_expiration], rights[of_expiration])
+        ]
+        if len(atm) == 2 and passing[atm].all():  # a put and a call, both liquid: no frame is built
             return pd.Timestamp(expiration).date()
+        why = _illiquid_at_the_money(chain.iloc[of_expiration], liquidity)
         refused.append(f"{pd.Timestamp(expiration).date().isoformat()} ({int(dte)} DTE): {why}")
     raise SelectionError(
         f"no expiration with DTE in [{dte_min}, {dte_max}] is liquid at the money ({liquidity}): "

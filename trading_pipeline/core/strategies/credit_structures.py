@@ -158,26 +158,27 @@ def wing_contract(rows: pd.DataFrame, short: pd.Series, width: Decimal, min_oi: 
     root = OptionContract.from_occ(str(short["occ_symbol"])).root
     right, short_strike = Right(short["right"]), float(short["strike"])
     expiration = pd.Timestamp(short["expiration"]).date()
+    # numpy until the one chosen row: it runs for every side of every structure on every tick
     strikes = rows["strike"].to_numpy(dtype=float)
     further = strikes < short_strike if right is Right.PUT else strikes > short_strike
-    quoted = rows[
+    quoted = np.flatnonzero(
         (rows["expiration"].to_numpy() == np.datetime64(pd.Timestamp(expiration)))
         & (rows["right"].to_numpy() == right.value)
         & further
         & (rows["ask"].to_numpy(dtype=float) > 0)
         & ~np.isnan(rows["delta"].to_numpy(dtype=float))
         & (rows["open_interest"].to_numpy(dtype=float) >= min_oi)
-    ]
-    quoted = quoted[occ_roots(quoted).to_numpy() == root]
+        & (occ_roots(rows).to_numpy() == root)
+    )
     name = right.name.lower()
-    if quoted.empty:
+    if not len(quoted):
         raise SelectionError(
             f"no {name} beyond strike {short_strike:g} for {expiration.isoformat()} with an ask and open "
             f"interest >= {min_oi:g} to buy as the wing"
         )
-    distance = (quoted["strike"] - short_strike).abs().to_numpy()
+    distance = np.abs(strikes[quoted] - short_strike)
     miss = np.abs(distance - float(width)).round(10)
-    best = quoted.iloc[np.lexsort((distance, miss))[0]]
+    best = rows.iloc[quoted[np.lexsort((distance, miss))[0]]]
     if miss.min() > float(width) * WIDTH_TOLERANCE:
         raise SelectionError(
             f"no {name} wing about {width} points beyond strike {short_strike:g} for "
@@ -199,7 +200,10 @@ def sides_on(
     pairs: list[tuple[pd.Series, pd.Series]] = []
     for right in rights:
         if pairs:  # every side on the first side's root: one settlement for the whole structure
-            rows = rows[occ_roots(rows) == OptionContract.from_occ(str(pairs[0][0]["occ_symbol"])).root]
+            same_root = (
+                occ_roots(rows).to_numpy() == OptionContract.from_occ(str(pairs[0][0]["occ_symbol"])).root
+            )
+            rows = rows if same_root.all() else rows[same_root]
         if params.short_strike_by == "expected_move":
             short = strike_by_expected_move(
                 rows, expiration, right, params.expected_move_multiple, params.liquidity

@@ -125,12 +125,14 @@ def _et(moment: datetime) -> str:
 def same_day_rows(rows: pd.DataFrame, session: date, liquidity: LiquidityFloor) -> pd.DataFrame:
     """The chain rows of the PM-settled expiration on `session` itself, liquid at the money; an AM-settled
     series of that date (the SPX monthly) stopped trading the session before and is left out."""
-    roots = occ_roots(rows)
-    am_settled = roots.map({root: is_am_settled(root) for root in roots.unique()}).to_numpy(dtype=bool)
-    pm_settled = rows[~am_settled]
-    same_day = pm_settled[pm_settled["expiration"].to_numpy() == np.datetime64(pd.Timestamp(session))]
+    roots = occ_roots(rows).to_numpy()
+    pm_settled = ~np.isin(roots, [root for root in np.unique(roots) if is_am_settled(root)])
+    on_session = rows["expiration"].to_numpy() == np.datetime64(pd.Timestamp(session))
+    same_day = rows[pm_settled & on_session]
     if same_day.empty:
-        listed = sorted({pd.Timestamp(e).date().isoformat() for e in pm_settled["expiration"]})
+        listed = sorted(
+            {pd.Timestamp(e).date().isoformat() for e in rows["expiration"].to_numpy()[pm_settled]}
+        )
         raise SelectionError(
             f"no same-day (PM-settled {session.isoformat()}) expiration in the chain; listed: {listed[:5]}"
         )
