@@ -145,6 +145,8 @@ class OrderStep:
     status: StepStatus = StepStatus.REQUESTED
     answered_at: datetime | None = None
     message: str = ""
+    #: When the ledger recorded the claim (wall clock; `requested_at` is the tick's time).
+    claimed_at: datetime | None = None
 
 
 def working_order(intent: OrderIntent, steps: list[OrderStep], submitted_at: datetime) -> WorkingOrder:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -222,6 +222,7 @@ def order_step_row(step: OrderStep) -> dict[str, Any]:
         "limit_price": step.limit_price,
         "requested_at": step.requested_at,
         "requested_by": step.requested_by[:128],
+        "claimed_at": datetime.now(UTC),
         "reason": step.reason,
         "status": step.status.value,
         "answered_at": step.answered_at,
@@ -238,6 +239,7 @@ def order_step_from_row(row: Row) -> OrderStep:
         limit_price=row["limit_price"],
         requested_at=row["requested_at"],
         requested_by=row["requested_by"],
+        claimed_at=row["claimed_at"],
         reason=row["reason"],
         status=StepStatus(row["status"]),
         answered_at=row["answered_at"],

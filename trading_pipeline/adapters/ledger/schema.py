@@ -281,6 +281,7 @@ order_steps = Table(
     Column("limit_price", Money, nullable=True),
     Column("requested_at", UtcDateTime, nullable=False),
     Column("requested_by", String(128), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
     Column("reason", Text, nullable=False),
     Column("status", String(16), nullable=False),
     Column("answered_at", UtcDateTime, nullable=True),

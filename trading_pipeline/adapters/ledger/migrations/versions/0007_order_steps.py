@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("limit_price", money, nullable=True),
         sa.Column("requested_at", TIMESTAMP, nullable=False),
         sa.Column("requested_by", sa.String(128), nullable=False),
+        sa.Column("claimed_at", TIMESTAMP, nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("answered_at", TIMESTAMP, nullable=True),
