@@ -52,6 +52,7 @@ class AnalyticsRun:
     analytics_db: Path
     data_dir: Path
     dbt_project_files_before: set[tuple[str, int]]
+    fees_paid: Decimal  # every cost of the session's fills, from the ledger
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,10 @@ def analytics_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Analytic
                 instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, run_config=QUIET
             )
         )
-        yield AnalyticsRun(result, analytics_db, data_dir, before)
+        ledger = harness.with_ledger()
+        fees = sum((fill.commission for fill in ledger.fills()), Decimal(0))
+        ledger.dispose()
+        yield AnalyticsRun(result, analytics_db, data_dir, before, fees)
 
 
 def test_analytics_after_a_session_run_builds_daily_pnl_for_the_session(analytics_run: AnalyticsRun) -> None:
@@ -91,7 +95,7 @@ def test_analytics_after_a_session_run_builds_daily_pnl_for_the_session(analytic
     )
     assert [row[0] for row in daily] == [ENTRY_SESSION]
     _, fees, unrealized, cumulative = daily[0]
-    assert fees == Decimal("1.3000")
+    assert fees == analytics_run.fees_paid > Decimal("2.00")  # 2 contracts x 1.00 per contract + SEC fee
     assert cumulative == unrealized - fees
     trades = _query(analytics_run.analytics_db, "select strategy, status, opened_session from trades")
     assert trades == [("short_strangle", "OPEN", ENTRY_SESSION)]
