@@ -64,5 +64,5 @@ class Strategy(Protocol):
         ...
 
     def exit_rules(self) -> ExitRules:
-        """When its open positions close: profit target, loss stop, time exit."""
+        """When its open positions close: the exit tiers (core/exits.py), first firing rule wins."""
         ...

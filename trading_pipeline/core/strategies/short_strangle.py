@@ -25,7 +25,7 @@ from trading_pipeline.core.selection import (
 )
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.names import SHORT_STRANGLE
-from trading_pipeline.core.strategies.params import window_problems
+from trading_pipeline.core.strategies.params import ExitTiers, window_problems
 
 STRATEGY = SHORT_STRANGLE
 
@@ -63,6 +63,7 @@ class ShortStrangleParams(BaseModel):
     profit_target_pct: float = Field(50.0, gt=0.0, le=100.0)
     exit_dte: int = Field(21, ge=0, le=365)
     loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
+    exit_tiers: ExitTiers = ExitTiers()
     #: Options: the DTE window of the highest band whose min_iv_rank the IV rank reaches replaces the one
     #: above; the target delta of the session's regime replaces target_delta. Empty: not used.
     dte_by_iv_rank: tuple[IvRankWindow, ...] = ()
@@ -80,6 +81,10 @@ class ShortStrangleParams(BaseModel):
             )
             if problem:
                 raise ValueError(f"{where}{problem}")
+        first_entry_dte = min(low for _, (low, _, _) in windows)
+        problem = self.exit_tiers.problem(self.loss_stop_multiple, first_entry_dte)
+        if problem:
+            raise ValueError(problem)
         known = {name.value for name in RegimeName}
         for regime, delta in self.delta_by_regime.items():
             if regime not in known:
@@ -239,4 +244,6 @@ class ShortStrangle:
         )
 
     def exit_rules(self) -> ExitRules:
-        return ExitRules(self.params.profit_target_pct, self.params.loss_stop_multiple, self.params.exit_dte)
+        """Profit target, loss stop and DTE exit with the configured exit tiers."""
+        p = self.params
+        return p.exit_tiers.rules(p.profit_target_pct, p.loss_stop_multiple, p.exit_dte)

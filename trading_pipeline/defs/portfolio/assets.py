@@ -181,8 +181,8 @@ def exit_orders(
     execution_guard: ExecutionGuardResource,
     trading_config: TradingConfigResource,
 ) -> list[SubmissionResult]:
-    """Close positions whose profit target, loss stop or time exit (DTE, or a time stop before the close)
-    fires, at most once per decision.
+    """Close positions whose exit rule fires (hard stops, protection, profit target, greeks, a time stop
+    before the close or the DTE exit: core/exits.py), at most once per decision.
 
     Only a position still exactly as it was at the decision time is closed: a rerun of an old session
     never exits a position that a later tick already closed or reduced. A stale position (a leg without
