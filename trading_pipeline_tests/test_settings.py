@@ -566,3 +566,21 @@ def test_dte_floor_above_the_first_entry_dte_is_refused(strategy: str, floor: in
     expected = f"exit_tiers.min_dte ({floor}) must be at most {first_dte}"
     with pytest.raises(ConfigError, match=re.escape(expected)):
         parse_config(data)
+
+
+def test_the_packaged_strangle_roll_is_off() -> None:
+    assert load_config().strategies.short_strangle.roll.enabled is False
+
+
+@pytest.mark.parametrize(
+    ("roll", "field"),
+    [
+        ({"trigger_pct": 0}, "strategies.short_strangle.roll.trigger_pct"),
+        ({"trigger": "points"}, "strategies.short_strangle.roll.trigger"),
+        ({"roll_in": True}, "strategies.short_strangle.roll.roll_in"),
+    ],
+    ids=["out-of-range", "unknown-trigger", "unknown-key"],
+)
+def test_bad_strangle_roll_setting_names_the_dotted_field(roll: dict[str, object], field: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"config field {field}: ")):
+        parse_config({"strategies": {"short_strangle": {"roll": roll}}})

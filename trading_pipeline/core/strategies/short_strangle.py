@@ -9,6 +9,7 @@ from typing import ClassVar
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from trading_pipeline.core.adjustments import StrangleRollParams
 from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
 from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.fills import LegQuote, limit_price, structure_price
@@ -64,6 +65,8 @@ class ShortStrangleParams(BaseModel):
     exit_dte: int = Field(21, ge=0, le=365)
     loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
     exit_tiers: ExitTiers = ExitTiers()
+    #: Rolling a tested strangle (core/adjustments.py); off by default.
+    roll: StrangleRollParams = StrangleRollParams()
     #: Options: the DTE window of the highest band whose min_iv_rank the IV rank reaches replaces the one
     #: above; the target delta of the session's regime replaces target_delta. Empty: not used.
     dte_by_iv_rank: tuple[IvRankWindow, ...] = ()
