@@ -3,7 +3,8 @@ roll out for a net credit, and every case where nothing is planned."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -13,9 +14,16 @@ from trading_pipeline.core.adjustments import StrangleRollParams, plan_strangle_
 from trading_pipeline.core.chain import leg_quotes, leg_rows
 from trading_pipeline.core.decisions import DecisionKind
 from trading_pipeline.core.fills import limit_price
-from trading_pipeline.core.instruments import Right, Side
-from trading_pipeline.core.orders import PositionEffect
-from trading_pipeline.core.positions import Position
+from trading_pipeline.core.instruments import Leg, Right, Side
+from trading_pipeline.core.orders import OrderIntent, PositionEffect
+from trading_pipeline.core.positions import (
+    Fill,
+    FillMismatchError,
+    Position,
+    PositionStatus,
+    apply_fill,
+    positions_from_fills,
+)
 from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams, short_strangle_candidates
 from trading_pipeline_tests.core.chain_builders import NOW, enriched_chain
 
@@ -195,3 +203,88 @@ def test_a_roll_out_that_would_cost_a_debit_falls_back_to_rolling_the_untested_s
     assert plan.intent.reason.startswith(
         "roll: spot 468.00 is through the short put 470; roll the untested call"
     )
+
+
+# --- a roll's fill applied to the position ------------------------------------------------------------------
+
+
+def _opened(legs: tuple[Leg, ...], quantity: int = 2) -> Position:
+    """The strangle opened by a fill of 2.60 (put) and 2.80 (call): a 5.40 credit per unit."""
+    opening = OrderIntent(
+        "P-1", "short_strangle", SESSION, NOW, "SPY", legs, quantity, Decimal("-5.40"), PositionEffect.OPEN
+    )
+    fill = Fill(
+        "F-open",
+        "P-1",
+        "B-1",
+        NOW,
+        quantity,
+        Decimal("-5.40"),
+        (Decimal("2.60"), Decimal("2.80")),
+        Decimal("2.60"),
+    )
+    return apply_fill(None, opening, fill)
+
+
+def _roll_fill(plan_intent: OrderIntent, quantity: int, prices: tuple[str, ...]) -> Fill:
+    legs, values = plan_intent.legs, tuple(Decimal(p) for p in prices)
+    net = sum((leg.signed_ratio * price for leg, price in zip(legs, values, strict=True)), Decimal(0))
+    return Fill("F-roll", plan_intent.client_order_id, "B-2", NOW, quantity, net, values, Decimal("2.60"))
+
+
+def test_a_roll_fill_swaps_the_untested_leg_and_books_its_realized_pnl(strangle: Position) -> None:
+    # Arrange: the call sold at 2.80 is bought back at 0.30 and the 505 call sold at 2.50
+    position = _opened(strangle.legs)
+    plan = plan_strangle_roll(position, enriched_chain(spot=470.0), ROLLING, LIMIT_FRACTION, SESSION, NOW)
+    assert plan is not None
+
+    # Act
+    rolled = apply_fill(position, plan.intent, _roll_fill(plan.intent, 2, ("0.30", "2.50")))
+
+    # Assert: (2.80 - 0.30) x 2 units x 100 realized; the put stays, the new call joins at its fill price
+    assert rolled.realized_pnl == Decimal("500.00")
+    assert rolled.legs == (strangle.legs[0], plan.intent.legs[1])
+    assert rolled.leg_entry_prices == (Decimal("2.60"), Decimal("2.50"))
+    assert (rolled.entry_value, rolled.quantity, rolled.fees) == (Decimal("-5.10"), 2, Decimal("5.20"))
+    assert rolled.status is PositionStatus.OPEN and rolled.position_id == "P-1"
+
+
+def test_replaying_the_fills_gives_the_rolled_position(strangle: Position) -> None:
+    # Arrange
+    position = _opened(strangle.legs)
+    plan = plan_strangle_roll(position, enriched_chain(spot=470.0), ROLLING, LIMIT_FRACTION, SESSION, NOW)
+    assert plan is not None
+    opening = OrderIntent(
+        "P-1", "short_strangle", SESSION, NOW, "SPY", strangle.legs, 2, Decimal("-5.40"), PositionEffect.OPEN
+    )
+    open_fill = Fill(
+        "F-open", "P-1", "B-1", NOW, 2, Decimal("-5.40"), (Decimal("2.60"), Decimal("2.80")), Decimal("2.60")
+    )
+    roll_fill = replace(_roll_fill(plan.intent, 2, ("0.30", "2.50")), filled_at=NOW + timedelta(hours=1))
+
+    # Act
+    [replayed] = positions_from_fills([(opening, open_fill), (plan.intent, roll_fill)])
+
+    # Assert
+    assert replayed == apply_fill(position, plan.intent, roll_fill)
+
+
+def test_a_partial_roll_fill_is_refused_naming_the_quantities(strangle: Position) -> None:
+    # Arrange
+    position = _opened(strangle.legs)
+    plan = plan_strangle_roll(position, enriched_chain(spot=470.0), ROLLING, LIMIT_FRACTION, SESSION, NOW)
+    assert plan is not None
+
+    # Act / Assert
+    with pytest.raises(FillMismatchError, match="roll fill F-roll of 1 must move the whole open quantity 2"):
+        apply_fill(position, plan.intent, _roll_fill(plan.intent, 1, ("0.30", "2.50")))
+
+
+def test_a_roll_of_a_position_without_leg_entry_prices_is_refused(strangle: Position) -> None:
+    # Arrange: a position recorded before legs' prices were kept
+    plan = plan_strangle_roll(strangle, enriched_chain(spot=470.0), ROLLING, LIMIT_FRACTION, SESSION, NOW)
+    assert plan is not None
+
+    # Act / Assert
+    with pytest.raises(FillMismatchError, match="needs a price for every leg"):
+        apply_fill(strangle, plan.intent, _roll_fill(plan.intent, 2, ("0.30", "2.50")))
