@@ -12,6 +12,7 @@ import pytest
 
 from trading_pipeline.core.adjustments import StrangleRollParams, plan_strangle_roll
 from trading_pipeline.core.chain import leg_quotes, leg_rows
+from trading_pipeline.core.decision import plan_exits
 from trading_pipeline.core.decisions import DecisionKind
 from trading_pipeline.core.fills import limit_price
 from trading_pipeline.core.instruments import Leg, Right, Side
@@ -20,11 +21,16 @@ from trading_pipeline.core.positions import (
     Fill,
     FillMismatchError,
     Position,
+    PositionMark,
     PositionStatus,
     apply_fill,
     positions_from_fills,
 )
-from trading_pipeline.core.strategies.short_strangle import ShortStrangleParams, short_strangle_candidates
+from trading_pipeline.core.strategies.short_strangle import (
+    ShortStrangle,
+    ShortStrangleParams,
+    short_strangle_candidates,
+)
 from trading_pipeline_tests.core.chain_builders import NOW, enriched_chain
 
 LIMIT_FRACTION = Decimal("0.5")
@@ -288,3 +294,24 @@ def test_a_roll_of_a_position_without_leg_entry_prices_is_refused(strangle: Posi
     # Act / Assert
     with pytest.raises(FillMismatchError, match="needs a price for every leg"):
         apply_fill(strangle, plan.intent, _roll_fill(plan.intent, 2, ("0.30", "2.50")))
+
+
+# --- where exits are planned --------------------------------------------------------------------------------
+
+
+def test_plan_exits_rolls_a_tested_strangle_and_an_exit_wins_over_a_roll(strangle: Position) -> None:
+    # Arrange: spot at the put strike; marked near entry (no exit) and at a 2.2x loss (loss stop)
+    chain = enriched_chain(spot=470.0)
+    strategies = {"short_strangle": ShortStrangle(ROLLING)}
+
+    def mark(value: str) -> dict[str, PositionMark]:
+        return {"P-1": PositionMark("P-1", NOW, Decimal(value), Decimal(0), 0.0, 0.0, 0.0, 1.0)}
+
+    # Act
+    [rolled] = plan_exits([strangle], mark("-6.00"), chain, strategies, LIMIT_FRACTION, SESSION, NOW)
+    [closed] = plan_exits([strangle], mark("-17.00"), chain, strategies, LIMIT_FRACTION, SESSION, NOW)
+
+    # Assert
+    assert rolled.intent.effect is PositionEffect.ROLL and rolled.decision.kind is DecisionKind.ROLL
+    assert closed.intent.effect is PositionEffect.CLOSE
+    assert closed.decision.reasons[0].startswith("loss stop: ")

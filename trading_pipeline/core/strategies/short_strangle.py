@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from trading_pipeline.core.adjustments import StrangleRollParams
+from trading_pipeline.core.adjustments import StrangleRollParams, plan_strangle_roll
 from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
 from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.fills import LegQuote, limit_price, structure_price
 from trading_pipeline.core.instruments import Leg, Right, Side, contract_multiplier
+from trading_pipeline.core.intents import ExitPlan
 from trading_pipeline.core.margin import naked_base_pct, short_strangle_requirement
+from trading_pipeline.core.positions import Position
 from trading_pipeline.core.regime import RegimeName
 from trading_pipeline.core.selection import (
     LiquidityFloor,
@@ -250,3 +252,9 @@ class ShortStrangle:
         """Profit target, loss stop and DTE exit with the configured exit tiers."""
         p = self.params
         return p.exit_tiers.rules(p.profit_target_pct, p.loss_stop_multiple, p.exit_dte)
+
+    def adjustment(
+        self, position: Position, chain: pd.DataFrame, limit_fraction: Decimal, session: date, now: datetime
+    ) -> ExitPlan | None:
+        """The roll a tested strangle calls for (core/adjustments.py), when its roll section is enabled."""
+        return plan_strangle_roll(position, chain, self.params, limit_fraction, session, now)

@@ -29,6 +29,8 @@ from trading_pipeline.core.calendar import (
 from trading_pipeline.core.candidates import StrategyOutcome
 from trading_pipeline.core.exits import ExitRules, time_stop_at
 from trading_pipeline.core.instruments import Right
+from trading_pipeline.core.intents import ExitPlan
+from trading_pipeline.core.positions import Position
 from trading_pipeline.core.regime import Trend, regime_trend
 from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, occ_roots
 from trading_pipeline.core.strategies.base import StrategyContext
@@ -215,3 +217,10 @@ class ZeroDte:
 
     def exit_rules(self) -> ExitRules:
         return self.params.exit_rules()
+
+    def adjustment(
+        self, position: Position, chain: pd.DataFrame, limit_fraction: Decimal, session: date, now: datetime
+    ) -> ExitPlan | None:
+        """No adjustment: its positions are managed by their exit rules alone."""
+        del position, chain, limit_fraction, session, now
+        return None
