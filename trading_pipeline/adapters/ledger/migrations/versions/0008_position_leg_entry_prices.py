@@ -1,7 +1,7 @@
 """Positions keep each leg's average fill price, so a roll can book the P&L of the legs it closes.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 from trading_pipeline.adapters.ledger.migrations.sqlite_rebuild import rebuild_keeping_rows
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
