@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from trading_pipeline.adapters.ledger.migrate import LedgerUnavailableError, display_url, ledger_exists
 from trading_pipeline.core.fills import FillModel
 from trading_pipeline.core.iv_history import IvMeasure
+from trading_pipeline.core.ladder import LadderParams
 from trading_pipeline.core.regime import RegimeParams
 from trading_pipeline.core.risk import RiskLimits
 from trading_pipeline.core.strategies.base import Strategy
@@ -169,14 +170,58 @@ class ScannerConfig(_Frozen):
     top_n: int = Field(5, ge=1, le=100)
 
 
+class LadderConfig(_Frozen):
+    """How a resting limit walks toward natural (core/ladder.py): every `step_wait_minutes` a step of
+    `step_fraction` of the half-spread, at most `max_steps`; cancelled after the last or before the close."""
+
+    enabled: bool = True
+    step_fraction: Decimal = Field(Decimal("0.25"), gt=0, le=1)
+    step_wait_minutes: int = Field(5, ge=1, le=390)
+    max_steps: int = Field(2, ge=0, le=20)
+    cancel_before_close_minutes: int = Field(10, ge=0, le=120)
+
+    def params(self, start_fraction: Decimal) -> LadderParams:
+        return LadderParams(
+            start_fraction=start_fraction,
+            step_fraction=self.step_fraction,
+            step_wait=timedelta(minutes=self.step_wait_minutes),
+            max_steps=self.max_steps,
+            cancel_before_close=timedelta(minutes=self.cancel_before_close_minutes),
+        )
+
+
 class ExecutionConfig(_Frozen):
+    """Limit prices, the ladder of resting orders, and the paper market's fill model and costs."""
+
     limit_fraction_of_half_spread: Decimal = Field(Decimal("0.5"), ge=0, le=1)
+    ladder: LadderConfig = LadderConfig()
     slippage_fraction: Decimal = Field(Decimal("0.25"), ge=0, le=1)
+    wide_spread_extra: Decimal = Field(Decimal(0), ge=0, le=1)
+    volatility_extra: Decimal = Field(Decimal(0), ge=0, le=1)
+    jitter: Decimal = Field(Decimal(0), ge=0, le=1)
+    partial_fill_probability: Decimal = Field(Decimal(0), ge=0, le=1)
     commission_per_contract: Decimal = Field(Decimal("0.65"), ge=0, le=100)
+    exchange_fee_per_contract: Decimal = Field(Decimal(0), ge=0, le=10)
+    regulatory_fee_per_contract: Decimal = Field(Decimal(0), ge=0, le=10)
+    sec_fee_per_million: Decimal = Field(Decimal(0), ge=0, le=1000)
 
     @property
     def fill_model(self) -> FillModel:
-        return FillModel(self.slippage_fraction, self.commission_per_contract)
+        return FillModel(
+            slippage_fraction=self.slippage_fraction,
+            commission_per_contract=self.commission_per_contract,
+            exchange_fee_per_contract=self.exchange_fee_per_contract,
+            regulatory_fee_per_contract=self.regulatory_fee_per_contract,
+            sec_fee_per_million=self.sec_fee_per_million,
+            wide_spread_extra=self.wide_spread_extra,
+            volatility_extra=self.volatility_extra,
+            jitter=self.jitter,
+            partial_fill_probability=self.partial_fill_probability,
+        )
+
+    @property
+    def ladder_params(self) -> LadderParams:
+        return self.ladder.params(self.limit_fraction_of_half_spread)
 
 
 class SimulationConfig(_Frozen):

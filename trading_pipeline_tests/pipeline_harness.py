@@ -93,7 +93,7 @@ class PipelineHarness:
         return self.workdir / "snapshots"
 
     def broker_resource(self) -> PaperBrokerResource:
-        return PaperBrokerResource(url=self.broker_url, market=self.market)
+        return PaperBrokerResource(url=self.broker_url, market=self.market, config_path=str(self.config_path))
 
     def resources(self, broker: PaperBrokerResource | None = None) -> dict[str, dg.ConfigurableResource]:
         return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from trading_pipeline.core.instruments import Right, to_money
+from trading_pipeline.core.instruments import Leg, Right, to_money
 
 NAKED_BASE_PCT = Decimal("0.20")
 #: Broad-based index options (CBOE rule 12.3): 15% of the index value instead of 20%.
@@ -70,3 +70,23 @@ def defined_risk_requirement(widths: tuple[Decimal, ...], credit: Decimal, multi
     """Requirement of a credit vertical or an iron condor: the widest side's strike width less the credit
     (only one side of a condor can finish in the money), per structure unit; this is also its max loss."""
     return to_money((max(widths) - credit) * multiplier)
+
+
+def worst_expiry_payoff(legs: Sequence[Leg]) -> Decimal | None:
+    """The lowest value one structure unit can have at expiration (points, before premium), or None when
+    it is unbounded below (an uncovered call). Payoffs are piecewise linear in the underlying: checking zero,
+    every strike and the slope beyond the highest strike is exact."""
+    calls = sum(leg.side.sign * leg.ratio for leg in legs if leg.contract.right is Right.CALL)
+    if calls < 0:
+        return None
+    points = [Decimal(0), *(leg.contract.strike for leg in legs)]
+    return min(_payoff(legs, spot) for spot in points)
+
+
+def _payoff(legs: Sequence[Leg], spot: Decimal) -> Decimal:
+    total = Decimal(0)
+    for leg in legs:
+        above = spot - leg.contract.strike
+        intrinsic = max(above if leg.contract.right is Right.CALL else -above, Decimal(0))
+        total += leg.side.sign * leg.ratio * intrinsic
+    return total

@@ -31,20 +31,32 @@ class OrderStatus(StrEnum):
     # Claimed long ago and still unknown to the broker: never re-sent, no longer counted as on its way,
     # but a late report from the broker is still taken.
     ABANDONED = "ABANDONED"
-    SUBMITTED = "SUBMITTED"
+    SUBMITTED = "SUBMITTED"  # acknowledged by the broker, not yet resting or filled
+    WORKING = "WORKING"  # resting at the broker, unfilled (a limit order the market has not reached)
     PARTIALLY_FILLED = "PARTIALLY_FILLED"
     FILLED = "FILLED"
     CANCELLED = "CANCELLED"
     REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"  # a day order the close ended, unfilled or partly filled
 
     @property
     def is_terminal(self) -> bool:
-        return self in {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
+        return self in _TERMINAL
 
     @property
     def on_its_way(self) -> bool:
         """Whether the order may still fill (claimed or acknowledged, not final, not abandoned)."""
-        return self in {OrderStatus.SUBMITTING, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED}
+        return self in {
+            OrderStatus.SUBMITTING,
+            OrderStatus.SUBMITTED,
+            OrderStatus.WORKING,
+            OrderStatus.PARTIALLY_FILLED,
+        }
+
+    @property
+    def is_working(self) -> bool:
+        """Whether the order rests at the broker and may be stepped, replaced or cancelled."""
+        return self in {OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED}
 
     @property
     def progress(self) -> int:
@@ -52,48 +64,53 @@ class OrderStatus(StrEnum):
         return _PROGRESS[self]
 
 
+_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+
 _PROGRESS = {
     OrderStatus.NEW: 0,
     OrderStatus.SUBMITTING: 1,
     OrderStatus.ABANDONED: 1,
     OrderStatus.SUBMITTED: 2,
-    OrderStatus.PARTIALLY_FILLED: 3,
-    OrderStatus.FILLED: 4,
-    OrderStatus.CANCELLED: 4,
-    OrderStatus.REJECTED: 4,
+    OrderStatus.WORKING: 3,
+    OrderStatus.PARTIALLY_FILLED: 4,
+    OrderStatus.FILLED: 5,
+    OrderStatus.CANCELLED: 5,
+    OrderStatus.REJECTED: 5,
+    OrderStatus.EXPIRED: 5,
 }
 
+#: What a broker may report about an order it knows.
 _BROKER_STATUSES = frozenset(
     {
         OrderStatus.SUBMITTED,
+        OrderStatus.WORKING,
         OrderStatus.PARTIALLY_FILLED,
         OrderStatus.FILLED,
         OrderStatus.REJECTED,
         OrderStatus.CANCELLED,
+        OrderStatus.EXPIRED,
+    }
+)
+#: Where an order the broker holds (resting or partly filled) can go next.
+_FROM_RESTING = frozenset(
+    {
+        OrderStatus.WORKING,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.FILLED,
+        OrderStatus.CANCELLED,
+        OrderStatus.EXPIRED,
     }
 )
 
 
 _ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # NEW goes straight to a broker status only when reconciliation finds an order sent before claims existed.
-    OrderStatus.NEW: frozenset(
-        {
-            OrderStatus.SUBMITTING,
-            OrderStatus.SUBMITTED,
-            OrderStatus.PARTIALLY_FILLED,
-            OrderStatus.FILLED,
-            OrderStatus.REJECTED,
-            OrderStatus.CANCELLED,
-        }
-    ),
+    OrderStatus.NEW: _BROKER_STATUSES | {OrderStatus.SUBMITTING},
     OrderStatus.SUBMITTING: _BROKER_STATUSES | {OrderStatus.ABANDONED},
     OrderStatus.ABANDONED: _BROKER_STATUSES,
-    OrderStatus.SUBMITTED: frozenset(
-        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
-    ),
-    OrderStatus.PARTIALLY_FILLED: frozenset(
-        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED}
-    ),
+    OrderStatus.SUBMITTED: _FROM_RESTING | {OrderStatus.REJECTED},
+    OrderStatus.WORKING: _FROM_RESTING,
+    OrderStatus.PARTIALLY_FILLED: _FROM_RESTING - {OrderStatus.WORKING},
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from trading_pipeline.adapters.market_data.base import MarketData
 from trading_pipeline.adapters.market_data.replay import ReplayMarket
 from trading_pipeline.adapters.market_data.simulated import MarketFaults, SimulatedMarket
 from trading_pipeline.adapters.notify.log import LogNotifier
-from trading_pipeline.core.fills import FillModel
 from trading_pipeline.core.send_policy import hold_reason
 from trading_pipeline.defs.io_manager import RunScopedIOManager
 from trading_pipeline.settings import (
@@ -133,16 +131,18 @@ class BrokerResource(dg.ConfigurableResource):
 
 
 class PaperBrokerResource(BrokerResource):
-    """The paper broker, filling against the configured market data with the core fill model."""
+    """The paper broker, filling against the configured market data with the configured fill model and
+    costs, its account starting from the configured equity."""
 
     url: str
     market: MarketDataResource
-    slippage_fraction: str = "0.25"
-    commission_per_contract: str = "0.65"
+    config_path: str | None = None
 
     def broker(self) -> PaperBroker:
-        model = FillModel(Decimal(self.slippage_fraction), Decimal(self.commission_per_contract))
-        return PaperBroker(self.url, self.market.client(), model)
+        config = _config(self.config_path)
+        return PaperBroker(
+            self.url, self.market.client(), config.execution.fill_model, config.account.starting_equity
+        )
 
 
 class ExecutionGuardResource(dg.ConfigurableResource):
@@ -194,8 +194,7 @@ def build_resources(settings: EnvSettings | None = None) -> dict[str, dg.Configu
         "broker": PaperBrokerResource(
             url=f"sqlite:///{data_dir / 'paper_broker.sqlite'}",
             market=market,
-            slippage_fraction=str(config.execution.slippage_fraction),
-            commission_per_contract=str(config.execution.commission_per_contract),
+            config_path=config_path,
         ),
         "notifier": NotifierResource(),
         "execution_guard": ExecutionGuardResource(env=settings.env.value),

@@ -137,7 +137,10 @@ def run_tick(spec: HarnessSpec, tick: Tick, broker_latency: float = 0.0) -> Tick
     broker = None
     if broker_latency:
         broker = SlowBrokerResource(
-            url=harness.broker_url, market=harness.market, latency_seconds=broker_latency
+            url=harness.broker_url,
+            market=harness.market,
+            config_path=str(harness.config_path),
+            latency_seconds=broker_latency,
         )
     started = time.monotonic()
     result = harness.run_session(tick.session, tick.at, broker=broker)
@@ -207,7 +210,12 @@ def _tick_in_child(spec: HarnessSpec, tick: Tick, point: KillPoint | None) -> No
     harness = spec.harness()
     broker = None
     if point in (KillPoint.BEFORE_SUBMIT, KillPoint.AFTER_ACCEPT):
-        broker = KillingBrokerResource(url=harness.broker_url, market=harness.market, kill_point=point.value)
+        broker = KillingBrokerResource(
+            url=harness.broker_url,
+            market=harness.market,
+            config_path=str(harness.config_path),
+            kill_point=point.value,
+        )
     harness.run_session(tick.session, tick.at, broker=broker)
 
 

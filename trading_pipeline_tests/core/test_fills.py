@@ -9,7 +9,9 @@ import pytest
 
 from trading_pipeline.core.fills import (
     FillModel,
+    LegMarket,
     LegQuote,
+    fill_at_limit,
     fill_structure,
     limit_is_marketable,
     limit_price,
@@ -149,3 +151,99 @@ def test_etf_limits_keep_their_cent_prices() -> None:
     quotes = (LegQuote(Decimal("3.01"), Decimal("3.08")),)
 
     assert limit_price(legs, quotes, Decimal("0.5")) == structure_price(legs, quotes, Decimal("0.5"))
+
+
+# --- the modeled market of the paper broker ------------------------------------------------------------
+
+TIGHT = (LegQuote(Decimal("1.19"), Decimal("1.21")), LegQuote(Decimal("1.09"), Decimal("1.11")))
+CALM = (LegMarket(TIGHT[0], 0.15), LegMarket(TIGHT[1], 0.15))
+WIDE = (
+    LegMarket(LegQuote(Decimal("0.90"), Decimal("1.50")), 0.15),
+    LegMarket(LegQuote(Decimal("0.80"), Decimal("1.40")), 0.15),
+)
+STRESSED = (LegMarket(TIGHT[0], 0.70), LegMarket(TIGHT[1], 0.70))
+SHAPED = FillModel(Decimal("0.25"), wide_spread_extra=Decimal("0.30"), volatility_extra=Decimal("0.20"))
+
+
+def test_the_modeled_fraction_grows_with_wide_spreads_and_with_high_implied_vol() -> None:
+    # Act
+    calm, wide, stressed = (SHAPED.fraction(m, ("order", "t")) for m in (CALM, WIDE, STRESSED))
+
+    # Assert: 1.7% spreads add 0.30 x 1.74/20; 46% spreads the whole 0.30; a 70% vol the whole 0.20
+    assert calm == Decimal("0.2761")
+    assert wide == Decimal("0.5500")
+    assert stressed == Decimal("0.4761")
+    assert calm < wide and calm < stressed
+
+
+def test_the_jitter_is_seeded_by_order_and_time_and_stays_within_its_bounds() -> None:
+    # Arrange
+    model = FillModel(Decimal("0.25"), jitter=Decimal("0.20"))  # tight spreads, calm vol: only the jitter
+    keys = [("order", f"t{i}") for i in range(200)]
+
+    # Act
+    draws = [model.fraction(CALM, key) for key in keys]
+
+    # Assert
+    assert draws == [model.fraction(CALM, key) for key in keys]
+    assert all(Decimal("0.05") <= d <= Decimal("0.45") for d in draws)
+    assert len(set(draws)) > 150
+    assert min(draws) < Decimal("0.10") and max(draws) > Decimal("0.40")  # the whole band is used
+
+
+def test_costs_add_per_contract_fees_and_the_sec_fee_on_sale_proceeds_each_rounded_up_to_the_cent() -> None:
+    # Arrange
+    model = FillModel(
+        Decimal("0.5"),
+        Decimal("0.65"),
+        exchange_fee_per_contract=Decimal("0.30"),
+        regulatory_fee_per_contract=Decimal("0.02685"),
+        sec_fee_per_million=Decimal("27.80"),
+    )
+
+    # Act: sell 3 strangles at 1.15 + 1.05, then buy them back (no SEC fee on purchases)
+    sold = model.costs(STRANGLE, (Decimal("1.15"), Decimal("1.05")), 3)
+    bought = model.costs(tuple(leg.closing() for leg in STRANGLE), (Decimal("1.25"), Decimal("1.15")), 3)
+
+    # Assert: 6 x 0.97685 = 5.8611 -> 5.87; SEC 660 x 27.80 / 1e6 = 0.018348 -> 0.02
+    assert sold == Decimal("5.89")
+    assert bought == Decimal("5.87")
+
+
+def test_a_resting_fill_at_its_limit_moves_the_first_leg_so_the_legs_add_up_to_the_limit() -> None:
+    # Arrange: the market would pay 2.20; the resting order asked 2.10
+    met = fill_structure(FillModel(Decimal("0.5")), STRANGLE, QUOTES, 2)
+
+    # Act
+    filled = fill_at_limit(FillModel(Decimal("0.5")), STRANGLE, met, Decimal("-2.10"), 2)
+
+    # Assert
+    assert met.net_value == Decimal("-2.20")
+    assert filled.leg_prices == (Decimal("1.05"), Decimal("1.05"))
+    assert filled.net_value == Decimal("-2.10")
+    assert filled.commission == Decimal("2.60")
+
+
+@pytest.mark.parametrize("probability", ["0", "1"])
+def test_a_fill_takes_everything_or_with_the_partial_probability_a_seeded_part(probability: str) -> None:
+    # Arrange
+    model = FillModel(partial_fill_probability=Decimal(probability))
+
+    # Act
+    sizes = [model.fill_quantity(5, ("order", f"t{i}")) for i in range(50)]
+
+    # Assert
+    if probability == "0":
+        assert set(sizes) == {5}
+    else:
+        assert set(sizes) <= {1, 2, 3, 4} and len(set(sizes)) > 1
+    assert model.fill_quantity(1, ("order", "t")) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("jitter", "1.5"), ("partial_fill_probability", "-0.1"), ("sec_fee_per_million", "-1")],
+)
+def test_a_fill_model_out_of_bounds_is_refused_naming_the_field(field: str, value: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        FillModel(**{field: Decimal(value)})

@@ -102,6 +102,10 @@ def test_distinct_decision_keys_give_distinct_ids(key_a: str, key_b: str) -> Non
         (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCELLED),
         (OrderStatus.NEW, OrderStatus.REJECTED),
         (OrderStatus.NEW, OrderStatus.FILLED),  # paper broker fills on submit
+        (OrderStatus.NEW, OrderStatus.SUBMITTING, OrderStatus.WORKING, OrderStatus.FILLED),
+        (OrderStatus.SUBMITTING, OrderStatus.SUBMITTED, OrderStatus.WORKING, OrderStatus.CANCELLED),
+        (OrderStatus.SUBMITTING, OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED, OrderStatus.EXPIRED),
+        (OrderStatus.SUBMITTING, OrderStatus.WORKING, OrderStatus.EXPIRED),  # a day order the close ended
     ],
 )
 def test_allowed_lifecycle_paths_end_in_their_last_status(path: tuple[OrderStatus, ...]) -> None:
@@ -123,6 +127,11 @@ def test_allowed_lifecycle_paths_end_in_their_last_status(path: tuple[OrderStatu
         (OrderStatus.REJECTED, OrderStatus.SUBMITTED),
         (OrderStatus.SUBMITTED, OrderStatus.NEW),
         (OrderStatus.PARTIALLY_FILLED, OrderStatus.SUBMITTED),
+        (OrderStatus.PARTIALLY_FILLED, OrderStatus.WORKING),  # a fill is never taken back
+        (OrderStatus.WORKING, OrderStatus.SUBMITTED),
+        (OrderStatus.WORKING, OrderStatus.REJECTED),  # a refused replace leaves the order working
+        (OrderStatus.EXPIRED, OrderStatus.WORKING),
+        (OrderStatus.EXPIRED, OrderStatus.FILLED),
     ],
 )
 def test_transition_out_of_order_raises_naming_both_states(current: OrderStatus, new: OrderStatus) -> None:
@@ -156,3 +165,19 @@ def test_intent_with_quantity_below_one_is_rejected(quantity: int) -> None:
 def test_intent_without_legs_is_rejected() -> None:
     with pytest.raises(ValueError, match="at least one leg"):
         _intent(legs=())
+
+
+@pytest.mark.parametrize(
+    ("status", "working", "on_its_way", "terminal"),
+    [
+        (OrderStatus.SUBMITTED, False, True, False),
+        (OrderStatus.WORKING, True, True, False),
+        (OrderStatus.PARTIALLY_FILLED, True, True, False),
+        (OrderStatus.EXPIRED, False, False, True),
+        (OrderStatus.ABANDONED, False, False, False),
+    ],
+)
+def test_a_resting_order_is_working_and_on_its_way_and_an_expired_one_is_final(
+    status: OrderStatus, working: bool, on_its_way: bool, terminal: bool
+) -> None:
+    assert (status.is_working, status.on_its_way, status.is_terminal) == (working, on_its_way, terminal)

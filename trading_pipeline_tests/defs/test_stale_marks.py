@@ -74,6 +74,9 @@ class AcceptingBroker:
     def positions(self) -> list[BrokerPosition]:
         return []
 
+    def advance(self, now: datetime) -> None:
+        """Nothing it accepted ever fills."""
+
 
 class AcceptingBrokerResource(BrokerResource):
     def broker(self) -> AcceptingBroker:  # type: ignore[override]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from trading_pipeline.adapters.brokers.base import BrokerOrder, BrokerPosition
+from trading_pipeline.adapters.brokers.base import BrokerOrder
 from trading_pipeline.adapters.brokers.paper import PaperBroker
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.defs.resources import PaperBrokerResource
@@ -29,14 +29,8 @@ class CrashAfterSendBroker:
     def __init__(self, broker: PaperBroker) -> None:
         self._broker = broker
 
-    def find_order(self, client_order_id: str) -> BrokerOrder | None:
-        return self._broker.find_order(client_order_id)
-
-    def orders(self) -> list[BrokerOrder]:
-        return self._broker.orders()
-
-    def positions(self) -> list[BrokerPosition]:
-        return self._broker.positions()
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._broker, name)
 
     def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
         self._broker.submit(intent, now)
@@ -49,7 +43,9 @@ class CrashAfterSendBrokerResource(PaperBrokerResource):
 
 
 def _crash_resource(harness: PipelineHarness) -> CrashAfterSendBrokerResource:
-    return CrashAfterSendBrokerResource(url=harness.broker_url, market=harness.market)
+    return CrashAfterSendBrokerResource(
+        url=harness.broker_url, market=harness.market, config_path=str(harness.config_path)
+    )
 
 
 def test_crash_after_send_leaves_an_unrecorded_order_at_the_broker(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from trading_pipeline.core.instruments import Side
 from trading_pipeline.core.orders import OrderStatus, PositionEffect
 from trading_pipeline.core.positions import Position, PositionStatus
+from trading_pipeline.settings import load_config
 from trading_pipeline_tests.architecture import SESSION_ASSETS, SNAPSHOT_ASSETS
 from trading_pipeline_tests.pipeline_harness import (
     ENTRY_SESSION,
@@ -101,7 +103,11 @@ def test_session_run_records_one_fill_with_decimal_money(session_run: SessionRun
     assert isinstance(fill["net_value"], Decimal)
     assert isinstance(fill["commission"], Decimal)
     assert fill["net_value"] < 0  # a short strangle is sold for a credit
-    assert fill["commission"] == Decimal("1.30")  # 2 legs x 1 contract x 0.65
+    # 2 contracts x (0.65 commission + 0.30 exchange + 0.05 regulatory) = 2.00, plus the SEC fee on the
+    # proceeds of the two sold legs (27.80 per million of about 800 dollars: 0.02 once rounded up)
+    legs, prices = session_run.positions[0].legs, [Decimal(p) for p in json.loads(fill["leg_prices"])]
+    assert fill["commission"] == load_config().execution.fill_model.costs(legs, tuple(prices), 1)
+    assert Decimal("2.01") <= fill["commission"] <= Decimal("2.05")
 
 
 def test_session_run_opens_one_position_with_two_short_legs(session_run: SessionRun) -> None:

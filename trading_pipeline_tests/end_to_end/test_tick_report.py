@@ -37,7 +37,9 @@ def _report(harness: PipelineHarness, broker: PaperBrokerResource | None = None)
 def test_failed_tick_names_the_failed_step_and_the_first_line_of_its_error(tmp_path: Path) -> None:
     # Arrange
     harness = make_harness(tmp_path)
-    broker = UnreachableBrokerResource(url=harness.broker_url, market=harness.market)
+    broker = UnreachableBrokerResource(
+        url=harness.broker_url, market=harness.market, config_path=str(harness.config_path)
+    )
 
     # Act
     tick = _report(harness, broker)

@@ -52,7 +52,10 @@ class ReconciliationReport:
 
 
 def reconcile(ledger: Ledger, broker: Broker, now: datetime) -> ReconciliationReport:
-    """Compare the broker with the ledger, record what is explained, and record every break at `now`."""
+    """Order sync, then comparison: the broker's world reaches `now` (resting orders meet the market, day
+    orders expire), its orders and positions are compared with the ledger, what is explained is recorded,
+    and every break is recorded at `now`."""
+    broker.advance(now)
     broker_orders = broker.orders()
     synced, breaks = _sync_unfinished(ledger, broker, now)
     more_synced, order_breaks = _sync_broker_orders(ledger, broker_orders, now)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from trading_pipeline.core.decisions import Decision
 from trading_pipeline.core.iv_history import OWN_SOURCE_PREFIX, IvObservation
+from trading_pipeline.core.ladder import OrderStep, StepStatus
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.core.positions import Fill, Position, PositionMark, StaleMark
 from trading_pipeline.core.reconciliation import ReconciliationBreak
@@ -130,6 +131,20 @@ class Ledger(Protocol):
 
     def trading_state_events(self) -> list[TradingStateEvent]:
         """Every trading-state change in the order recorded."""
+        ...
+
+    def request_step(self, step: OrderStep) -> bool:
+        """Claim one ladder step of a working order once (by order and step); True only for its claimant."""
+        ...
+
+    def answer_step(
+        self, client_order_id: str, step: int, status: StepStatus, at: datetime, message: str = ""
+    ) -> bool:
+        """Record the broker's answer to a requested step once."""
+        ...
+
+    def order_steps(self, client_order_id: str | None = None) -> list[OrderStep]:
+        """Recorded ladder steps (of one order, if given) in step order."""
         ...
 
     def snapshot(self) -> dict[str, pd.DataFrame]:

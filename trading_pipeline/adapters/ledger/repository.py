@@ -16,6 +16,7 @@ from trading_pipeline.adapters.ledger.engine import WRITE_OPTION, create_ledger_
 from trading_pipeline.adapters.ledger.migrate import upgrade
 from trading_pipeline.core.decisions import Decision
 from trading_pipeline.core.iv_history import OWN_SOURCE_PREFIX, IvObservation
+from trading_pipeline.core.ladder import OrderStep, StepStatus
 from trading_pipeline.core.orders import (
     InvalidTransitionError,
     OrderIntent,
@@ -498,6 +499,47 @@ class SqlLedger:
         with self._read() as conn:
             found = conn.execute(select(table).order_by(table.c.id)).mappings().all()
         return [rows.trading_state_from_row(row) for row in found]
+
+    # ladder steps of working orders
+
+    def request_step(self, step: OrderStep) -> bool:
+        """Claim one ladder step of an order (unique by order and step number): True only for the one
+        caller that recorded it, which alone may ask the broker."""
+        table = schema.order_steps
+        with self._write() as conn:
+            self._locked_intent(conn, step.client_order_id)
+            stmt = (
+                _insert(conn, table)
+                .values(rows.order_step_row(step))
+                .on_conflict_do_nothing(index_elements=["client_order_id", "step"])
+            )
+            return conn.execute(stmt.returning(table.c.id)).first() is not None
+
+    def answer_step(
+        self, client_order_id: str, step: int, status: StepStatus, at: datetime, message: str = ""
+    ) -> bool:
+        """Record the broker's answer to a requested step once; False when it was answered already."""
+        table = schema.order_steps
+        with self._write() as conn:
+            done = conn.execute(
+                update(table)
+                .where(
+                    table.c.client_order_id == client_order_id,
+                    table.c.step == step,
+                    table.c.status == StepStatus.REQUESTED.value,
+                )
+                .values(status=status.value, answered_at=at, message=message)
+            )
+            return done.rowcount == 1
+
+    def order_steps(self, client_order_id: str | None = None) -> list[OrderStep]:
+        """Recorded ladder steps (of one order, if given), in order and step order."""
+        table = schema.order_steps
+        query = select(table).order_by(table.c.client_order_id, table.c.step)
+        if client_order_id is not None:
+            query = query.where(table.c.client_order_id == client_order_id)
+        with self._read() as conn:
+            return [rows.order_step_from_row(row) for row in conn.execute(query).mappings()]
 
     def snapshot(self) -> dict[str, pd.DataFrame]:
         """Every ledger table as a DataFrame: money as Decimal objects, JSON columns as JSON text."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from trading_pipeline.core.decisions import Decision, DecisionKind
 from trading_pipeline.core.instruments import legs_from_json, legs_to_json
+from trading_pipeline.core.ladder import OrderStep, StepKind, StepStatus
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect
 from trading_pipeline.core.positions import GREEKS, Fill, Position, PositionMark, PositionStatus, StaleMark
 from trading_pipeline.core.trading_state import TradingState, TradingStateEvent, Trigger
@@ -211,4 +212,38 @@ def trading_state_from_row(row: Row) -> TradingStateEvent:
         at=row["at"],
         session=row["session"],
         actor=row["actor"],
+    )
+
+
+def order_step_row(step: OrderStep) -> dict[str, Any]:
+    """Column values of one ladder step."""
+    return {
+        "client_order_id": step.client_order_id,
+        "step": step.step,
+        "kind": step.kind.value,
+        "limit_price": step.limit_price,
+        "requested_at": step.requested_at,
+        "requested_by": step.requested_by[:128],
+        "claimed_at": datetime.now(UTC),
+        "reason": step.reason,
+        "status": step.status.value,
+        "answered_at": step.answered_at,
+        "message": step.message,
+    }
+
+
+def order_step_from_row(row: Row) -> OrderStep:
+    """A recorded ladder step."""
+    return OrderStep(
+        client_order_id=row["client_order_id"],
+        step=row["step"],
+        kind=StepKind(row["kind"]),
+        limit_price=row["limit_price"],
+        requested_at=row["requested_at"],
+        requested_by=row["requested_by"],
+        claimed_at=row["claimed_at"],
+        reason=row["reason"],
+        status=StepStatus(row["status"]),
+        answered_at=row["answered_at"],
+        message=row["message"],
     )

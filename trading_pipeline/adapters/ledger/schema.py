@@ -270,3 +270,23 @@ trading_state_events = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("session", Date, nullable=True),
 )
+
+#: The ladder of each working order: one row per step (a new limit, or the final cancel), claimed once by
+#: (order, step) before the broker is asked, then answered. The rows are the order's ladder history.
+order_steps = Table(
+    "order_steps",
+    metadata,
+    _id_column(),
+    Column("client_order_id", String(64), ForeignKey(_INTENT_FK), nullable=False, index=True),
+    Column("step", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("limit_price", Money, nullable=True),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("requested_by", String(128), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("answered_at", UtcDateTime, nullable=True),
+    Column("message", Text, nullable=False),
+    UniqueConstraint("client_order_id", "step"),
+)

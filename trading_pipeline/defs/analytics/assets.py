@@ -107,6 +107,7 @@ SNAPSHOT_TABLES = (
     "order_intents",
     "orders",
     "order_events",
+    "order_steps",
     "fills",
     "positions",
     "position_marks",

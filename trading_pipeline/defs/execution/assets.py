@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from trading_pipeline.adapters.brokers.base import Broker
+from trading_pipeline.adapters.brokers.ladder import LadderResult, work_ladders
 from trading_pipeline.adapters.brokers.reconciliation import ReconciliationReport, reconcile
 from trading_pipeline.adapters.brokers.submission import (
     SubmissionAction,
@@ -115,10 +116,64 @@ def broker_reconciliation(
     return report
 
 
+def ladder_table(results: list[LadderResult]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "client_order_id": r.client_order_id,
+                "move": r.move,
+                "step": r.step,
+                "status": r.status.value,
+                "reason": r.reason,
+            }
+            for r in results
+        ],
+        columns=["client_order_id", "move", "step", "status", "reason"],
+    )
+
+
+@dg.asset(partitions_def=session_partitions, group_name="execution", compute_kind="broker")
+def working_orders(
+    context: dg.AssetExecutionContext,
+    broker_reconciliation: ReconciliationReport,
+    option_chains: pd.DataFrame,
+    ledger: LedgerResource,
+    broker: BrokerResource,
+    execution_guard: ExecutionGuardResource,
+    trading_config: TradingConfigResource,
+) -> list[LadderResult]:
+    """Walk every resting order's limit toward natural once its wait is over, and cancel it after its last
+    step or at the cut-off before the close; each step claimed in the ledger before the broker is asked."""
+    del broker_reconciliation  # ordering only: the broker's orders are synced before they are stepped
+    config = trading_config.load()
+    now = decision_time_of(context, config)
+    ladder = config.execution.ladder
+    hold = execution_guard.hold_reason(now) or (None if ladder.enabled else "the ladder is disabled")
+    results = work_ladders(
+        ledger.ledger(),
+        broker.broker(),
+        option_chains,
+        now,
+        config.execution.ladder_params,
+        context.run.run_id,
+        hold_reason=hold,
+    )
+    moves = {move: sum(r.move == move for r in results) for move in ("wait", "step", "cancel", "in flight")}
+    context.add_output_metadata(
+        {
+            "working": len(results),
+            **{f"ladder_{move.replace(' ', '_')}": count for move, count in moves.items()},
+            "ladder": table_preview(ladder_table(results)),
+        }
+    )
+    return results
+
+
 @dg.asset(partitions_def=session_partitions, group_name="execution", compute_kind="broker")
 def order_submissions(
     context: dg.AssetExecutionContext,
     risk_approved_orders: RiskReview,
+    working_orders: list[LadderResult],
     ledger: LedgerResource,
     broker: BrokerResource,
     notifier: NotifierResource,
@@ -126,6 +181,7 @@ def order_submissions(
     trading_config: TradingConfigResource,
 ) -> list[SubmissionResult]:
     """Claim each approved intent and send it only if this run won the claim; others reconcile."""
+    del working_orders  # ordering only: resting orders are stepped before new ones are sent
     now = decision_time_of(context, trading_config.load())
     store, client = ledger.ledger(), broker.broker()
     results = send_intents(

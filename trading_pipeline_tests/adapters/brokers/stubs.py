@@ -102,3 +102,6 @@ class CountingBroker:
     def find_order(self, client_order_id: str) -> BrokerOrder | None:
         self.find_calls += 1
         return self.known.get(client_order_id)
+
+    def advance(self, now: datetime) -> None:
+        """Its orders never move by themselves."""

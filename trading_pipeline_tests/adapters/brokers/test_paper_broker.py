@@ -1,4 +1,4 @@
-"""Paper broker: immediate-or-cancel fills at the fill-model price, idempotent and persistent book."""
+"""Paper broker: marketable orders fill at the modeled price, others rest; an idempotent, persistent book."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_marketable_debit_limit_fills_at_fill_model_price(broker: PaperBroker) -
     [("open", "-2.40", "-2.20"), ("close", "2.30", "2.40")],
     ids=["credit-asks-too-much", "debit-pays-too-little"],
 )
-def test_unmarketable_limit_is_cancelled_with_a_message(
+def test_unmarketable_limit_rests_as_a_working_order_naming_the_market(
     broker: PaperBroker, intent_kind: str, limit: str, fill_value: str
 ) -> None:
     # Arrange
@@ -104,9 +104,11 @@ def test_unmarketable_limit_is_cancelled_with_a_message(
     order = broker.submit(intent, NOW)
 
     # Assert
-    assert order.status is OrderStatus.CANCELLED
+    assert order.status is OrderStatus.WORKING
     assert order.fills == ()
-    assert order.message == f"not marketable: fill value {fill_value} vs limit {limit} (immediate-or-cancel)"
+    assert order.limit_price == Decimal(limit)
+    assert order.message == f"working at {limit}: the market is at {fill_value}"
+    assert broker.find_order(intent.client_order_id) == order
 
 
 def test_quotes_are_requested_for_the_legs_dte_range(broker: PaperBroker, market: FixedChainMarket) -> None:
@@ -133,17 +135,18 @@ def test_same_client_order_id_twice_returns_the_original_and_stores_one_row(
     assert stored_rows(url) == 1
 
 
-def test_a_cancelled_order_is_not_retried_under_the_same_client_order_id(broker: PaperBroker) -> None:
+def test_a_working_order_is_not_sent_again_under_the_same_client_order_id(broker: PaperBroker) -> None:
     # Arrange
     intent = opening_intent(limit_price="-2.40")
-    cancelled = broker.submit(intent, NOW)
+    working = broker.submit(intent, NOW)
 
     # Act
     again = broker.submit(intent, NOW)
 
     # Assert
-    assert again == cancelled
-    assert again.status is OrderStatus.CANCELLED
+    assert again == working
+    assert again.status is OrderStatus.WORKING
+    assert len(broker.orders()) == 1
 
 
 def test_a_new_broker_on_the_same_database_finds_the_order(

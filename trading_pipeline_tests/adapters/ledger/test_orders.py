@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from trading_pipeline.adapters.ledger.repository import SqlLedger, UnknownOrderError
+from trading_pipeline.core.ladder import OrderStep, StepKind, StepStatus
 from trading_pipeline.core.orders import InvalidTransitionError, OrderStatus
 from trading_pipeline_tests.adapters.ledger.builders import DECISION_TIME, opening_intent
 
@@ -62,3 +64,53 @@ def test_intents_of_a_session_are_rebuilt_exactly_in_creation_order(ledger: SqlL
     assert stored == [(first, OrderStatus.NEW), (second, OrderStatus.NEW)]
     assert ledger.intents(first.session + timedelta(days=1)) == []
     assert ledger.intent("tp-missing") is None
+
+
+def _step(intent_id: str, number: int, limit: str | None = "-2.30", by: str = "run-a") -> OrderStep:
+    kind = StepKind.REPLACE if limit is not None else StepKind.CANCEL
+    at = DECISION_TIME + timedelta(minutes=5 * number)
+    return OrderStep(intent_id, number, kind, None if limit is None else Decimal(limit), at, by, "ladder")
+
+
+def test_a_ladder_step_is_claimed_once_and_answered_once(ledger: SqlLedger) -> None:
+    # Arrange
+    intent = opening_intent()
+    ledger.record_intent(intent)
+    answered_at = DECISION_TIME + timedelta(minutes=6)
+
+    # Act: two runs claim step 1; the winner's answer is recorded, a second answer is refused
+    won = ledger.request_step(_step(intent.client_order_id, 1, by="run-a"))
+    lost = ledger.request_step(_step(intent.client_order_id, 1, "-2.25", by="run-b"))
+    first = ledger.answer_step(intent.client_order_id, 1, StepStatus.CONFIRMED, answered_at, "limit -2.30")
+    second = ledger.answer_step(intent.client_order_id, 1, StepStatus.REFUSED, answered_at, "late")
+
+    # Assert
+    assert (won, lost, first, second) == (True, False, True, False)
+    (step,) = ledger.order_steps(intent.client_order_id)
+    assert (step.requested_by, step.limit_price, step.status) == (
+        "run-a",
+        Decimal("-2.30"),
+        StepStatus.CONFIRMED,
+    )
+    assert (step.answered_at, step.message) == (answered_at, "limit -2.30")
+
+
+def test_ladder_steps_come_back_in_step_order_with_the_final_cancel(ledger: SqlLedger) -> None:
+    intent = opening_intent()
+    ledger.record_intent(intent)
+
+    for number, limit in ((2, "-2.25"), (1, "-2.30"), (3, None)):
+        ledger.request_step(_step(intent.client_order_id, number, limit))
+
+    steps = ledger.order_steps(intent.client_order_id)
+    assert [(s.step, s.kind, s.limit_price) for s in steps] == [
+        (1, StepKind.REPLACE, Decimal("-2.30")),
+        (2, StepKind.REPLACE, Decimal("-2.25")),
+        (3, StepKind.CANCEL, None),
+    ]
+
+
+def test_a_step_of_an_order_the_ledger_never_recorded_is_refused(ledger: SqlLedger) -> None:
+    with pytest.raises(UnknownOrderError):
+        ledger.request_step(_step("tp-unknown", 1))
+    assert ledger.order_steps() == []
