@@ -1,4 +1,4 @@
-"""Expiration: settlement prices, cash settlement, exercise and assignment."""
+"""Expiration: settlement prices, cash settlement, exercise and assignment, and early-assignment risk."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from trading_pipeline.core.calendar import ET, at_et
+from trading_pipeline.core.early_assignment import early_assignment_risks
 from trading_pipeline.core.instruments import Leg, OptionContract, Right, Side
 from trading_pipeline.core.orders import OrderIntent, PositionEffect
 from trading_pipeline.core.positions import (
@@ -32,7 +33,7 @@ from trading_pipeline.core.settlement import (
     settlement_price,
     settlement_prices,
 )
-from trading_pipeline_tests.real_market_data import daily_bars, daily_closes, needs_market_data
+from trading_pipeline_tests.real_market_data import MARKET_DATA, daily_bars, daily_closes, needs_market_data
 
 SPX_MONTHLY = date(2022, 10, 21)  # third Friday: SPX (AM) and SPXW (PM) both expire
 SPY_EXPIRY = date(2022, 10, 21)
@@ -408,3 +409,123 @@ def test_missing_settlement_root_names_the_leg() -> None:
 
     with pytest.raises(SettlementDataError, match="no settlement price for root SPX"):
         expire_position(position, {"SPXW": Decimal("3752.75")}, _after_close(SPX_MONTHLY))
+
+
+# --- early assignment before an ex-dividend date -----------------------------------------------------
+
+JAN_2016 = date(2016, 1, 15)
+
+
+def _short_call(
+    strike: str, root: str = "SPY", underlying: str = "SPY", expiration: date = JAN_2016
+) -> Position:
+    return _opened((_leg(root, expiration, "C", strike, Side.SELL),), "-5.00", 2, underlying, "tp-short-call")
+
+
+def _quote(position: Position, mid: str) -> pd.DataFrame:
+    return pd.DataFrame({"occ_symbol": [position.legs[0].contract.occ_symbol], "mid": [float(mid)]})
+
+
+def _spy_dividends() -> pd.Series:
+    frame = pd.read_csv(MARKET_DATA / "dividends" / "SPY.csv", parse_dates=["ex_date"], index_col="ex_date")
+    return frame["amount"]
+
+
+@needs_market_data
+def test_short_itm_spy_call_with_extrinsic_below_the_next_days_real_dividend_is_flagged() -> None:
+    # Arrange: Thursday 2015-12-17, SPY closed at 204.86; the 1.212 dividend goes ex on Friday 2015-12-18
+    today = date(2015, 12, 17)
+    spot = daily_closes("SPY")[pd.Timestamp(today)]
+    position = _short_call("190")
+    quotes = _quote(position, "15.26")  # intrinsic 14.86, extrinsic 0.40
+
+    # Act
+    risks = early_assignment_risks([position], {"SPY": spot}, quotes, {"SPY": _spy_dividends()}, today)
+
+    # Assert
+    (risk,) = risks
+    assert (risk.short_contracts, risk.intrinsic, risk.extrinsic) == (2, Decimal("14.86"), Decimal("0.40"))
+    assert (risk.dividend, risk.ex_date) == (Decimal("1.212"), date(2015, 12, 18))
+    assert risk.reason == (
+        "short 2 SPY160115C00190000 is 14.86 in the money with extrinsic 0.40 below the 1.212 dividend"
+        " going ex on 2015-12-18: likely assigned before the ex-date"
+    )
+
+
+@needs_market_data
+def test_short_itm_spy_call_with_extrinsic_above_the_real_dividend_is_not_flagged() -> None:
+    # Arrange: the same call worth 1.64 above intrinsic, more than the 1.212 dividend
+    position = _short_call("190")
+
+    # Act
+    risks = early_assignment_risks(
+        [position], {"SPY": 204.86}, _quote(position, "16.50"), {"SPY": _spy_dividends()}, date(2015, 12, 17)
+    )
+
+    # Assert
+    assert risks == []
+
+
+def test_dividend_two_sessions_away_is_flagged_only_within_a_two_session_horizon() -> None:
+    # Arrange: Wednesday; ex-date Friday
+    position = _short_call("190")
+    dividends = {"SPY": pd.Series([1.212], index=pd.DatetimeIndex(["2015-12-18"]))}
+    args = ([position], {"SPY": Decimal("204.86")}, _quote(position, "15.00"), dividends, date(2015, 12, 16))
+
+    # Act
+    next_session_only = early_assignment_risks(*args)
+    two_sessions = early_assignment_risks(*args, within_sessions=2)
+
+    # Assert
+    assert next_session_only == []
+    assert [risk.ex_date for risk in two_sessions] == [date(2015, 12, 18)]
+
+
+def test_otm_short_call_and_european_spx_call_are_not_flagged() -> None:
+    # Arrange
+    otm = _short_call("210")
+    spx = _short_call("1900", root="SPX", underlying="SPX")
+    quotes = pd.concat([_quote(otm, "0.30"), _quote(spx, "150.10")])
+    dividends = {"SPY": pd.Series([1.212], index=pd.DatetimeIndex(["2015-12-18"]))}
+
+    # Act
+    risks = early_assignment_risks(
+        [otm, spx],
+        {"SPY": Decimal("204.86"), "SPX": Decimal("2041.89")},
+        quotes,
+        dividends,
+        date(2015, 12, 17),
+    )
+
+    # Assert
+    assert risks == []
+
+
+def test_short_itm_call_without_a_quote_is_flagged_as_unknown_extrinsic() -> None:
+    # Arrange
+    position = _short_call("190")
+    dividends = {"SPY": pd.Series([1.212], index=pd.DatetimeIndex(["2015-12-18"]))}
+    no_quotes = pd.DataFrame({"occ_symbol": [], "bid": [], "ask": []})
+
+    # Act
+    (risk,) = early_assignment_risks(
+        [position], {"SPY": Decimal("204.86")}, no_quotes, dividends, date(2015, 12, 17)
+    )
+
+    # Assert
+    assert risk.extrinsic is None
+    assert "no quote, extrinsic unknown" in risk.reason
+
+
+def test_short_call_expiring_before_the_last_cum_dividend_session_is_not_flagged() -> None:
+    # Arrange: the call expires Wednesday; the dividend goes ex Friday (last cum session Thursday)
+    position = _short_call("190", expiration=date(2015, 12, 16))
+    dividends = {"SPY": pd.Series([1.212], index=pd.DatetimeIndex(["2015-12-18"]))}
+
+    # Act
+    risks = early_assignment_risks(
+        [position], {"SPY": Decimal("204.86")}, _quote(position, "14.90"), dividends, date(2015, 12, 16), 2
+    )
+
+    # Assert
+    assert risks == []
