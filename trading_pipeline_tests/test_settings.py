@@ -511,3 +511,76 @@ def test_the_packaged_configuration_grants_every_regime_its_default_permissions(
         "zero_dte",
     ]
     assert all(s.enabled for s in config.strategies.build())
+
+
+# --- exit tiers ---------------------------------------------------------------------------------------------
+
+
+def test_packaged_exit_tiers_add_a_hard_stop_and_a_dte_floor_except_for_same_day_trades() -> None:
+    # Act
+    rules = {s.name: s.exit_rules() for s in load_config().strategies.build()}
+
+    # Assert
+    assert {name: (r.hard_loss_multiple, r.min_dte) for name, r in rules.items()} == {
+        "short_strangle": (2.5, 5),
+        "credit_spread": (2.5, 5),
+        "iron_condor": (2.5, 5),
+        "zero_dte": (2.5, None),
+    }
+    assert all(
+        r.max_position_delta is r.max_days_held is r.min_theta_per_unit is None for r in rules.values()
+    )
+
+
+def test_out_of_range_exit_tier_names_the_dotted_field() -> None:
+    # Arrange
+    data = {"strategies": {"iron_condor": {"exit_tiers": {"max_days_held": 0}}}}
+
+    # Act / Assert
+    with pytest.raises(
+        ConfigError, match=re.escape("config field strategies.iron_condor.exit_tiers.max_days_held")
+    ):
+        parse_config(data)
+
+
+def test_hard_loss_stop_inside_the_protection_stop_is_refused_naming_both_fields() -> None:
+    # Arrange
+    data = {"strategies": {"short_strangle": {"loss_stop_multiple": 3.0}}}
+
+    # Act / Assert
+    expected = "exit_tiers.hard_loss_multiple (2.5) must be above loss_stop_multiple (3.0)"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_config(data)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "floor", "first_dte"),
+    [("credit_spread", 31, 30), ("zero_dte", 1, 0)],
+    ids=["window", "same-day"],
+)
+def test_dte_floor_above_the_first_entry_dte_is_refused(strategy: str, floor: int, first_dte: int) -> None:
+    # Arrange
+    data = {"strategies": {strategy: {"exit_tiers": {"min_dte": floor}}}}
+
+    # Act / Assert
+    expected = f"exit_tiers.min_dte ({floor}) must be at most {first_dte}"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_config(data)
+
+
+def test_the_packaged_strangle_roll_is_off() -> None:
+    assert load_config().strategies.short_strangle.roll.enabled is False
+
+
+@pytest.mark.parametrize(
+    ("roll", "field"),
+    [
+        ({"trigger_pct": 0}, "strategies.short_strangle.roll.trigger_pct"),
+        ({"trigger": "points"}, "strategies.short_strangle.roll.trigger"),
+        ({"roll_in": True}, "strategies.short_strangle.roll.roll_in"),
+    ],
+    ids=["out-of-range", "unknown-trigger", "unknown-key"],
+)
+def test_bad_strangle_roll_setting_names_the_dotted_field(roll: dict[str, object], field: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"config field {field}: ")):
+        parse_config({"strategies": {"short_strangle": {"roll": roll}}})

@@ -98,8 +98,8 @@ def plan_exits(
     session: date,
     now: datetime,
 ) -> list[ExitPlan]:
-    """The closing orders of the open positions whose strategy's exit rule fires; a position without a
-    mark or a quote for every leg is left for a later tick (stale)."""
+    """The closing orders of the open positions whose strategy's exit rule fires, else the roll its strategy
+    calls for; a position without a mark or a quote for every leg is left for a later tick (stale)."""
     plans = []
     for position in positions:
         if position.quantity <= 0 or position.position_id not in marks:
@@ -108,8 +108,10 @@ def plan_exits(
             quotes = leg_quotes(leg_rows(chain, position.legs))
         except MissingLegError:
             continue
-        rules = strategies[position.strategy].exit_rules()
-        plan = plan_exit(position, marks[position.position_id], quotes, rules, limit_fraction, session, now)
+        strategy = strategies[position.strategy]
+        mark = marks[position.position_id]
+        plan = plan_exit(position, mark, quotes, strategy.exit_rules(), limit_fraction, session, now)
+        plan = plan or strategy.adjustment(position, chain, limit_fraction, session, now)
         if plan is not None:
             plans.append(plan)
     return plans

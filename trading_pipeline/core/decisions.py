@@ -12,6 +12,7 @@ from typing import Any
 class DecisionKind(StrEnum):
     ENTRY = "ENTRY"
     EXIT = "EXIT"
+    ROLL = "ROLL"
 
 
 @dataclass(frozen=True)

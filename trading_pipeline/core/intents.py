@@ -107,9 +107,8 @@ def plan_exit(
     now: datetime,
 ) -> ExitPlan | None:
     """The closing order for a position whose exit rule fires (quotes: its legs' quotes in leg order),
-    else None."""
-    expiration = min(leg.contract.expiration for leg in position.legs)
-    reason = exit_reason(position.entry_value, mark.mark_value, expiration, session, rules, now)
+    else None; the rules read the mark's value and greeks and the position's size and opening time."""
+    reason = exit_reason(position, mark, rules, session, now)
     if reason is None:
         return None
     closing = tuple(leg.closing() for leg in position.legs)

@@ -15,10 +15,12 @@ CLIENT_ORDER_ID_PREFIX = "tp-"
 
 
 class PositionEffect(StrEnum):
-    """Whether an order opens a new position or closes an existing one."""
+    """Whether an order opens a new position, closes an existing one, or rolls some of its legs (closing
+    legs first, then the legs that replace them, in one order)."""
 
     OPEN = "OPEN"
     CLOSE = "CLOSE"
+    ROLL = "ROLL"
 
 
 class OrderStatus(StrEnum):

@@ -1,4 +1,4 @@
-"""Fills, structure-level positions and marks; how a fill opens, adds to or closes a position."""
+"""Fills, structure-level positions and marks; how a fill opens, adds to, rolls or closes a position."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from trading_pipeline.core.instruments import Leg, contract_multiplier, to_money
 from trading_pipeline.core.orders import OrderIntent, PositionEffect
-from trading_pipeline.core.pnl import structure_pnl
+from trading_pipeline.core.pnl import structure_pnl, structure_value
 
 #: Average entry values keep 4 decimals, the precision the ledger stores money with.
 ENTRY_VALUE_QUANTUM = Decimal("0.0001")
@@ -61,6 +61,9 @@ class Position:
     fees: Decimal = Decimal("0")
     realized_pnl: Decimal = Decimal("0")
     closed_at: datetime | None = None
+    #: Each leg's average fill price per contract (unsigned, as fills report them), in leg order; empty when
+    #: the opening fills did not report them. A roll books its closed legs' P&L from these.
+    leg_entry_prices: tuple[Decimal, ...] = ()
 
     @property
     def net_realized_pnl(self) -> Decimal:
@@ -116,6 +119,7 @@ def open_position(intent: OrderIntent, fill: Fill) -> Position:
         entry_value=fill.net_value,
         opened_at=fill.filled_at,
         fees=fill.commission,
+        leg_entry_prices=fill.leg_prices if len(fill.leg_prices) == len(intent.legs) else (),
     )
 
 
@@ -129,9 +133,19 @@ def add_to_position(position: Position, fill: Fill) -> Position:
             f" {position.position_id}"
         )
     total = position.quantity + fill.quantity
-    average = (position.entry_value * position.quantity + fill.net_value * fill.quantity) / total
-    average = average.quantize(ENTRY_VALUE_QUANTUM, rounding=ROUND_HALF_UP)
-    return replace(position, quantity=total, entry_value=average, fees=position.fees + fill.commission)
+
+    def averaged(held: Decimal, added: Decimal) -> Decimal:
+        mean = (held * position.quantity + added * fill.quantity) / total
+        return mean.quantize(ENTRY_VALUE_QUANTUM, rounding=ROUND_HALF_UP)
+
+    known = len(position.leg_entry_prices) == len(fill.leg_prices) == len(position.legs)
+    return replace(
+        position,
+        quantity=total,
+        entry_value=averaged(position.entry_value, fill.net_value),
+        fees=position.fees + fill.commission,
+        leg_entry_prices=tuple(map(averaged, position.leg_entry_prices, fill.leg_prices)) if known else (),
+    )
 
 
 def reduce_position(position: Position, fill: Fill) -> Position:
@@ -159,13 +173,63 @@ def reduce_position(position: Position, fill: Fill) -> Position:
     )
 
 
+def _closes(leg: Leg, held: Leg) -> bool:
+    """Whether an order leg closes a held leg (same contract and ratio, opposite side)."""
+    return leg.contract == held.contract and leg.ratio == held.ratio and leg.side is held.side.opposite
+
+
+def roll_position(position: Position, intent: OrderIntent, fill: Fill) -> Position:
+    """Apply a roll's fill: each leg it closes leaves the position with its P&L realized (entry price to the
+    roll's price), each leg it opens joins at its fill price, and the entry value drops the closed legs' entry
+    values and adds the new legs' fill values. A roll moves the whole position in one fill."""
+    if position.status is PositionStatus.CLOSED:
+        raise FillMismatchError(f"position {position.position_id} is already closed")
+    if fill.quantity != position.quantity:
+        raise FillMismatchError(
+            f"roll fill {fill.fill_id} of {fill.quantity} must move the whole open quantity "
+            f"{position.quantity}"
+        )
+    if len(position.leg_entry_prices) != len(position.legs) or len(fill.leg_prices) != len(intent.legs):
+        raise FillMismatchError(
+            f"roll fill {fill.fill_id} on position {position.position_id} needs a price for every leg of the "
+            "roll and of the position to book the closed legs' P&L"
+        )
+    held = list(zip(position.legs, position.leg_entry_prices, strict=True))
+    realized, entry_value = Decimal(0), position.entry_value
+    for leg, price in zip(intent.legs, fill.leg_prices, strict=True):
+        closed = next((i for i, (old, _) in enumerate(held) if _closes(leg, old)), None)
+        if closed is None:
+            held.append((leg, price))
+            entry_value += structure_value((leg,), (price,))
+            continue
+        old, entry = held.pop(closed)
+        old_value = structure_value((old,), (entry,))
+        entry_value -= old_value
+        realized += structure_pnl(
+            old_value, structure_value((old,), (price,)), fill.quantity, position.multiplier
+        )
+    if not held:
+        raise FillMismatchError(
+            f"roll fill {fill.fill_id} closes every leg of {position.position_id}: not a roll"
+        )
+    legs, prices = tuple(leg for leg, _ in held), tuple(price for _, price in held)
+    return replace(
+        position,
+        legs=legs,
+        leg_entry_prices=prices,
+        entry_value=entry_value.quantize(ENTRY_VALUE_QUANTUM, rounding=ROUND_HALF_UP),
+        realized_pnl=position.realized_pnl + realized,
+        fees=position.fees + fill.commission,
+    )
+
+
 def position_id_of(intent: OrderIntent) -> str | None:
     """The position an intent's fills apply to: its own id when it opens, the named one when it closes."""
     return intent.client_order_id if intent.effect is PositionEffect.OPEN else intent.position_id
 
 
 def apply_fill(current: Position | None, intent: OrderIntent, fill: Fill) -> Position:
-    """The position after one fill of `intent`: opened, added to, or reduced (`current` is before)."""
+    """The position after one fill of `intent`: opened, added to, rolled or reduced (`current` is before)."""
     if intent.effect is PositionEffect.OPEN:
         return open_position(intent, fill) if current is None else add_to_position(current, fill)
     if current is None:
@@ -173,6 +237,8 @@ def apply_fill(current: Position | None, intent: OrderIntent, fill: Fill) -> Pos
             f"closing order {intent.client_order_id} names no recorded position "
             f"(position_id={intent.position_id!r})"
         )
+    if intent.effect is PositionEffect.ROLL:
+        return roll_position(current, intent, fill)
     return reduce_position(current, fill)
 
 

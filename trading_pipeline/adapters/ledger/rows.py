@@ -153,6 +153,7 @@ def position_row(position: Position) -> dict[str, Any]:
         "fees": position.fees,
         "realized_pnl": position.realized_pnl,
         "closed_at": position.closed_at,
+        "leg_entry_prices": [str(price) for price in position.leg_entry_prices],
     }
 
 
@@ -170,6 +171,7 @@ def position_from_row(row: Row) -> Position:
         fees=row["fees"],
         realized_pnl=row["realized_pnl"],
         closed_at=row["closed_at"],
+        leg_entry_prices=tuple(Decimal(price) for price in row.get("leg_entry_prices") or ()),
     )
 
 

@@ -198,6 +198,8 @@ positions = Table(
     Column("fees", Money, nullable=False),
     Column("realized_pnl", Money, nullable=False),
     Column("closed_at", UtcDateTime, nullable=True),
+    # Each leg's average fill price (decimal strings, leg order); null for positions opened before 0007.
+    Column("leg_entry_prices", JSON, nullable=True),
 )
 
 position_marks = Table(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar, Protocol
 
@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 from trading_pipeline.core.candidates import StrategyOutcome
 from trading_pipeline.core.exits import ExitRules
+from trading_pipeline.core.intents import ExitPlan
+from trading_pipeline.core.positions import Position
 from trading_pipeline.core.regime import MarketRegime
 from trading_pipeline.core.selection import rows_of
 
@@ -64,5 +66,12 @@ class Strategy(Protocol):
         ...
 
     def exit_rules(self) -> ExitRules:
-        """When its open positions close: profit target, loss stop, time exit."""
+        """When its open positions close: the exit tiers (core/exits.py), first firing rule wins."""
+        ...
+
+    def adjustment(
+        self, position: Position, chain: pd.DataFrame, limit_fraction: Decimal, session: date, now: datetime
+    ) -> ExitPlan | None:
+        """The adjustment (a roll) an open position it holds calls for at this tick, judged after its exit
+        rules did not fire, else None."""
         ...

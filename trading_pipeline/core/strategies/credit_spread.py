@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import ClassVar, Literal
 
+import pandas as pd
 from pydantic import BaseModel, Field
 
 from trading_pipeline.core.candidates import StrategyOutcome
 from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.instruments import Right
+from trading_pipeline.core.intents import ExitPlan
+from trading_pipeline.core.positions import Position
 from trading_pipeline.core.regime import Trend, regime_trend
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.credit_structures import (
@@ -65,3 +70,10 @@ class CreditSpread:
 
     def exit_rules(self) -> ExitRules:
         return self.params.exit_rules()
+
+    def adjustment(
+        self, position: Position, chain: pd.DataFrame, limit_fraction: Decimal, session: date, now: datetime
+    ) -> ExitPlan | None:
+        """No adjustment: its positions are managed by their exit rules alone."""
+        del position, chain, limit_fraction, session, now
+        return None

@@ -32,7 +32,7 @@ from trading_pipeline.core.selection import (
     strike_by_expected_move,
 )
 from trading_pipeline.core.strategies.base import StrategyContext
-from trading_pipeline.core.strategies.params import delta_tolerance_problem, window_problems
+from trading_pipeline.core.strategies.params import ExitTiers, delta_tolerance_problem, window_problems
 
 #: A wing may miss the configured width by at most this fraction of it (strikes are listed on a grid).
 WIDTH_TOLERANCE = 0.5
@@ -67,6 +67,19 @@ class CreditLegsParams(BaseModel):
     contracts: int = Field(1, ge=1, le=100)
     profit_target_pct: float = Field(50.0, gt=0.0, le=100.0)
     loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
+    exit_tiers: ExitTiers = ExitTiers()
+
+    @property
+    def first_entry_dte(self) -> int:
+        """The fewest days to expiration an entry can have (0: same-day); a DTE floor must not exceed it."""
+        return 0
+
+    @model_validator(mode="after")
+    def _exit_tiers_agree_with_the_exits(self) -> Self:
+        problem = self.exit_tiers.problem(self.loss_stop_multiple, self.first_entry_dte)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     @model_validator(mode="after")
     def _also_on_names_other_underlyings(self) -> Self:
@@ -118,8 +131,13 @@ class CreditStructureParams(CreditLegsParams):
         expiration = choose_expiration(rows, self.dte_min, self.dte_max, self.dte_target, self.liquidity)
         return rows[rows["expiration"].to_numpy() == np.datetime64(pd.Timestamp(expiration))]
 
+    @property
+    def first_entry_dte(self) -> int:
+        return self.dte_min
+
     def exit_rules(self) -> ExitRules:
-        return ExitRules(self.profit_target_pct, self.loss_stop_multiple, self.exit_dte)
+        """Profit target, loss stop and DTE exit with the configured exit tiers."""
+        return self.exit_tiers.rules(self.profit_target_pct, self.loss_stop_multiple, self.exit_dte)
 
 
 #: The chain rows of the one expiration a structure trades, from its underlying's rows (or a SelectionError

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from trading_pipeline.core.adjustments import StrangleRollParams, plan_strangle_roll
 from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
 from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.fills import LegQuote, limit_price, structure_price
 from trading_pipeline.core.instruments import Leg, Right, Side, contract_multiplier
+from trading_pipeline.core.intents import ExitPlan
 from trading_pipeline.core.margin import naked_base_pct, short_strangle_requirement
+from trading_pipeline.core.positions import Position
 from trading_pipeline.core.regime import RegimeName
 from trading_pipeline.core.selection import (
     LiquidityFloor,
@@ -25,7 +28,7 @@ from trading_pipeline.core.selection import (
 )
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.names import SHORT_STRANGLE
-from trading_pipeline.core.strategies.params import window_problems
+from trading_pipeline.core.strategies.params import ExitTiers, window_problems
 
 STRATEGY = SHORT_STRANGLE
 
@@ -63,6 +66,9 @@ class ShortStrangleParams(BaseModel):
     profit_target_pct: float = Field(50.0, gt=0.0, le=100.0)
     exit_dte: int = Field(21, ge=0, le=365)
     loss_stop_multiple: float = Field(2.0, gt=0.0, le=20.0)
+    exit_tiers: ExitTiers = ExitTiers()
+    #: Rolling a tested strangle (core/adjustments.py); off by default.
+    roll: StrangleRollParams = StrangleRollParams()
     #: Options: the DTE window of the highest band whose min_iv_rank the IV rank reaches replaces the one
     #: above; the target delta of the session's regime replaces target_delta. Empty: not used.
     dte_by_iv_rank: tuple[IvRankWindow, ...] = ()
@@ -80,6 +86,10 @@ class ShortStrangleParams(BaseModel):
             )
             if problem:
                 raise ValueError(f"{where}{problem}")
+        first_entry_dte = min(low for _, (low, _, _) in windows)
+        problem = self.exit_tiers.problem(self.loss_stop_multiple, first_entry_dte)
+        if problem:
+            raise ValueError(problem)
         known = {name.value for name in RegimeName}
         for regime, delta in self.delta_by_regime.items():
             if regime not in known:
@@ -239,4 +249,12 @@ class ShortStrangle:
         )
 
     def exit_rules(self) -> ExitRules:
-        return ExitRules(self.params.profit_target_pct, self.params.loss_stop_multiple, self.params.exit_dte)
+        """Profit target, loss stop and DTE exit with the configured exit tiers."""
+        p = self.params
+        return p.exit_tiers.rules(p.profit_target_pct, p.loss_stop_multiple, p.exit_dte)
+
+    def adjustment(
+        self, position: Position, chain: pd.DataFrame, limit_fraction: Decimal, session: date, now: datetime
+    ) -> ExitPlan | None:
+        """The roll a tested strangle calls for (core/adjustments.py), when its roll section is enabled."""
+        return plan_strangle_roll(position, chain, self.params, limit_fraction, session, now)

@@ -29,6 +29,8 @@ from trading_pipeline.core.calendar import (
 from trading_pipeline.core.candidates import StrategyOutcome
 from trading_pipeline.core.exits import ExitRules, time_stop_at
 from trading_pipeline.core.instruments import Right
+from trading_pipeline.core.intents import ExitPlan
+from trading_pipeline.core.positions import Position
 from trading_pipeline.core.regime import Trend, regime_trend
 from trading_pipeline.core.selection import LiquidityFloor, SelectionError, choose_expiration, occ_roots
 from trading_pipeline.core.strategies.base import StrategyContext
@@ -39,6 +41,7 @@ from trading_pipeline.core.strategies.credit_structures import (
     underlying_regime,
 )
 from trading_pipeline.core.strategies.names import ZERO_DTE
+from trading_pipeline.core.strategies.params import ExitTiers
 
 Structure = Literal["iron_condor", "put_spread", "call_spread", "by_regime"]
 #: The sides each fixed structure sells.
@@ -80,6 +83,8 @@ class ZeroDteParams(CreditLegsParams):
     entry_cutoff_minutes_before_close: int = Field(120, ge=1, le=389)
     #: Open positions close at the first decision time at or after this many minutes before the close.
     time_stop_minutes_before_close: int = Field(30, ge=1, le=389)
+    #: No DTE floor: a same-day trade is 0 DTE from entry on, and its time stop closes it.
+    exit_tiers: ExitTiers = ExitTiers(min_dte=None)
 
     @model_validator(mode="after")
     def _entries_end_before_the_time_stop(self) -> Self:
@@ -109,8 +114,8 @@ class ZeroDteParams(CreditLegsParams):
         return timedelta(minutes=self.time_stop_minutes_before_close)
 
     def exit_rules(self) -> ExitRules:
-        """Profit target, loss stop and the time stop; no DTE exit (0 DTE from entry on)."""
-        return ExitRules(
+        """Profit target, loss stop, the exit tiers and the time stop; no DTE exit (0 DTE from entry on)."""
+        return self.exit_tiers.rules(
             self.profit_target_pct,
             self.loss_stop_multiple,
             exit_dte=None,
@@ -212,3 +217,10 @@ class ZeroDte:
 
     def exit_rules(self) -> ExitRules:
         return self.params.exit_rules()
+
+    def adjustment(
+        self, position: Position, chain: pd.DataFrame, limit_fraction: Decimal, session: date, now: datetime
+    ) -> ExitPlan | None:
+        """No adjustment: its positions are managed by their exit rules alone."""
+        del position, chain, limit_fraction, session, now
+        return None

@@ -142,7 +142,8 @@ def exit_rules(config: PipelineConfig, strategy: str) -> ExitRules:
 
 
 def record_exit(ledger: Ledger, plan: ExitPlan, position: Position, now: datetime) -> str | None:
-    """Record an exit decision and intent as one writer, or say why this position must not be closed now.
+    """Record an exit (or roll) decision and intent as one writer, or say why this position must not be
+    closed or rolled now.
 
     A position is closed only while it is exactly as it was at the decision time (a rerun of an old
     session never closes what a later tick closed or reduced) and while no other close of it is on its
@@ -181,8 +182,9 @@ def exit_orders(
     execution_guard: ExecutionGuardResource,
     trading_config: TradingConfigResource,
 ) -> list[SubmissionResult]:
-    """Close positions whose profit target, loss stop or time exit (DTE, or a time stop before the close)
-    fires, at most once per decision.
+    """Close positions whose exit rule fires (hard stops, protection, profit target, greeks, a time stop
+    before the close or the DTE exit: core/exits.py), else roll those whose strategy calls for it (a tested
+    strangle, when enabled), at most once per decision, through the same record-then-send path.
 
     Only a position still exactly as it was at the decision time is closed: a rerun of an old session
     never exits a position that a later tick already closed or reduced. A stale position (a leg without
@@ -193,19 +195,16 @@ def exit_orders(
     store, client = ledger.ledger(), broker.broker()
     marks = {m.position_id: m for m in position_marks.marks}
     stale = {s.position_id: f"{s.reason}; {NO_EXIT_WHEN_STALE}" for s in position_marks.stale}
-    plans, skipped = [], {}
+    plans, skipped, built = [], {}, config.strategies.build()
     for position in positions:
         if position.position_id in stale:
             continue
+        strategy = strategy_named(built, position.strategy)
+        fraction = config.execution.limit_fraction_of_half_spread
+        quotes = leg_quotes(leg_rows(option_chains, position.legs))
         plan = plan_exit(
-            position,
-            marks[position.position_id],
-            leg_quotes(leg_rows(option_chains, position.legs)),
-            exit_rules(config, position.strategy),
-            config.execution.limit_fraction_of_half_spread,
-            session,
-            now,
-        )
+            position, marks[position.position_id], quotes, strategy.exit_rules(), fraction, session, now
+        ) or strategy.adjustment(position, option_chains, fraction, session, now)
         if plan is None:
             continue
         why_not = record_exit(store, plan, position, now)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from trading_pipeline.adapters.ledger.repository import SqlLedger, UnknownOrderError
+from trading_pipeline.core.instruments import Leg, Side
+from trading_pipeline.core.orders import OrderIntent, PositionEffect, make_client_order_id
 from trading_pipeline.core.positions import FillMismatchError, PositionStatus
-from trading_pipeline_tests.adapters.ledger.builders import closing_intent, fill_of, opening_intent
+from trading_pipeline_tests.adapters.ledger.builders import (
+    DECISION_TIME,
+    SESSION,
+    STRATEGY,
+    closing_intent,
+    fill_of,
+    opening_intent,
+    strangle_legs,
+)
 
 
 def _open_strangle(ledger: SqlLedger, quantity: int = 2) -> str:
@@ -98,3 +109,39 @@ def test_closing_fill_of_unknown_position_is_refused_and_records_nothing(ledger:
 def test_fill_of_unrecorded_order_raises_unknown_order(ledger: SqlLedger) -> None:
     with pytest.raises(UnknownOrderError, match="unknown client_order_id"):
         ledger.record_fill(fill_of(opening_intent(), "F-1", quantity=1, net_value="-2.40"))
+
+
+def test_a_roll_fill_changes_the_stored_legs_and_realizes_the_closed_leg(ledger: SqlLedger) -> None:
+    # Arrange: the strangle opened with leg prices 1.20 (put) and 1.2050 (call); the call is rolled down
+    position_id = _open_strangle(ledger)
+    put, call = strangle_legs()
+    new_call = Leg(replace(call.contract, strike=Decimal("580")), Side.SELL)
+    legs = (call.closing(), new_call)
+    roll = OrderIntent(
+        client_order_id=make_client_order_id(STRATEGY, SESSION, "roll", legs, PositionEffect.ROLL),
+        strategy=STRATEGY,
+        session=SESSION,
+        decision_time=DECISION_TIME,
+        underlying="SPY",
+        legs=legs,
+        quantity=2,
+        limit_price=Decimal("-1.00"),
+        effect=PositionEffect.ROLL,
+        position_id=position_id,
+    )
+    ledger.record_intent(roll)
+    fill = replace(
+        fill_of(roll, "F-roll", quantity=2, net_value="-1.50", days_later=1),
+        leg_prices=(Decimal("0.20"), Decimal("1.70")),
+    )
+
+    # Act
+    ledger.record_fill(fill)
+
+    # Assert: (1.2050 - 0.20) x 2 x 100 realized; the stored position equals its replay from the fills
+    [stored] = ledger.positions()
+    assert stored.legs == (put, new_call)
+    assert stored.leg_entry_prices == (Decimal("1.20"), Decimal("1.70"))
+    assert stored.realized_pnl == Decimal("201.00")
+    assert stored.entry_value == Decimal("-2.8950")
+    assert ledger.positions(as_of=fill.filled_at) == [stored]
