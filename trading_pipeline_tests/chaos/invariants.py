@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 UNACKNOWLEDGED = frozenset({"NEW", "SUBMITTING"})
 
 
+STEP_COLUMNS = ["client_order_id", "step", "kind", "limit_price", "status"]
+
+
 @dataclass(frozen=True)
 class World:
     """The ledger's tables (as SqlLedger.snapshot() returns them) and the broker's side of the world."""
@@ -42,6 +45,8 @@ class World:
     broker_orders: tuple[BrokerOrder, ...]
     broker_positions: Mapping[str, int]  # net signed contracts per OCC symbol at the broker
     submit_calls: Mapping[str, int]  # calls of PaperBroker.submit per client order id
+    #: order_steps: client_order_id, step, kind, limit_price, status (the ladder; empty before it existed)
+    steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STEP_COLUMNS))
 
 
 def check_invariants(world: World, limits: RiskLimits) -> list[str]:
@@ -52,7 +57,70 @@ def check_invariants(world: World, limits: RiskLimits) -> list[str]:
         *_limits_hold(world, limits),
         *_fills_match(world),
         *_no_position_closed_twice(world),
+        *_one_working_order_per_decision(world),
+        *_ladder_matches_broker(world),
     ]
+
+
+def _one_working_order_per_decision(world: World) -> list[str]:
+    """At most one order per decision may still work, at the broker and in the ledger (a rerun or a racing
+    tick never leaves two resting orders for one entry or one exit)."""
+    decision_of = {row.client_order_id: _decision_key(row) for row in world.intents.itertuples()}
+    at_broker: defaultdict[str, list[str]] = defaultdict(list)
+    for order in world.broker_orders:
+        if order.status.is_working or order.status is OrderStatus.SUBMITTED:
+            cid = order.client_order_id
+            at_broker[decision_of.get(cid, cid)].append(cid)
+    in_ledger: defaultdict[str, list[str]] = defaultdict(list)
+    for row in world.intents.itertuples():
+        if OrderStatus(row.status).on_its_way:
+            in_ledger[decision_of[row.client_order_id]].append(row.client_order_id)
+    return [
+        f"one working order per decision: {where} holds {len(cids)} for decision {key}:"
+        f" {', '.join(sorted(cids))}"
+        for where, groups in (("the broker", at_broker), ("the ledger", in_ledger))
+        for key, cids in sorted(groups.items())
+        if len(cids) > 1
+    ]
+
+
+def _decision_key(row: object) -> str:
+    """What one decision is about: an entry's decision id, or the position an exit closes."""
+    if row.effect != PositionEffect.OPEN.value and getattr(row, "position_id", None):
+        return f"close {row.position_id}"
+    tags = getattr(row, "tags", None)
+    tags = json.loads(tags) if isinstance(tags, str) else (tags or {})
+    return str(tags.get("decision_id", row.client_order_id))
+
+
+def _ladder_matches_broker(world: World) -> list[str]:
+    """Every replace at the broker was claimed in the ledger first, and the broker works each order at the
+    step and limit the ledger last confirmed (a step applied before a crash is confirmed by the next tick)."""
+    replaces = world.steps[world.steps["kind"] == "REPLACE"] if len(world.steps) else world.steps
+    violations = []
+    for order in world.broker_orders:
+        mine = replaces[replaces["client_order_id"] == order.client_order_id] if len(replaces) else replaces
+        claimed = set(mine["step"].astype(int)) if len(mine) else set()
+        confirmed = mine[mine["status"] == "CONFIRMED"] if len(mine) else mine
+        if order.step and order.step not in claimed:
+            violations.append(
+                f"ladder: broker order {order.client_order_id} is at step {order.step},"
+                " never claimed in the ledger"
+            )
+        last = int(confirmed["step"].max()) if len(confirmed) else 0
+        if order.step != last:
+            violations.append(
+                f"ladder: broker order {order.client_order_id} works at step {order.step}, the ledger's last"
+                f" confirmed step is {last}"
+            )
+        elif last and order.limit_price is not None:
+            limit = confirmed.loc[confirmed["step"] == last, "limit_price"].iloc[0]
+            if limit is not None and order.limit_price != limit:
+                violations.append(
+                    f"ladder: broker order {order.client_order_id} works at {order.limit_price}, the ledger's"
+                    f" step {last} set {limit}"
+                )
+    return violations
 
 
 def _one_submit_per_order(world: World) -> list[str]:
@@ -253,6 +321,7 @@ def observe(harness: PipelineHarness) -> World:
         broker_orders=orders,
         broker_positions={p.occ_symbol: p.quantity for p in positions},
         submit_calls=dict(counted),
+        steps=tables["order_steps"],
     )
 
 

@@ -8,7 +8,11 @@
   exit fires at every tick, two workers run the exit tick (15:30) at the same instant, or 15:30 and the
   next session's 10:00;
 - kill exit: from that world, the exit tick is SIGKILLed at the same kill points (its close is its only
-  order), then the next session's 10:00 runs.
+  order), then the next session's 10:00 runs;
+- concurrent ladder pair: from a world whose entry tick left its orders resting (WORKING) at the broker,
+  two workers run the 10:05 tick, where each order's ladder takes its first step, at the same instant;
+- kill ladder: from that world, the 10:05 tick is SIGKILLed (at a random time, right before a step's
+  replace reaches the broker, or right after the broker applied it), then 10:06 or 10:10 runs.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import time as clock
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,7 @@ from typing import Any
 from sqlalchemy import Engine
 from tabulate import tabulate
 
-from trading_pipeline.core.orders import PositionEffect
+from trading_pipeline.core.orders import OrderStatus, PositionEffect
 from trading_pipeline.core.positions import PositionStatus
 from trading_pipeline_tests.chaos.invariants import (
     check_invariants,
@@ -56,6 +61,7 @@ from trading_pipeline_tests.chaos.worlds import (
     TrialWorlds,
     build_template,
     exit_config_sections,
+    resting_config_sections,
 )
 from trading_pipeline_tests.pipeline_harness import AFTERNOON, ENTRY_SESSION, MORNING, PipelineHarness
 
@@ -71,6 +77,10 @@ EXIT_TICK = AFTERNOON_TICK
 #: Exit pairs in turn: one close id for both ticks (the claim decides), then two ticks with a close id
 #: each for the same position (record_exit decides: no close while another is on its way).
 EXIT_PAIRS = ((EXIT_TICK, EXIT_TICK), (EXIT_TICK, NEXT_MORNING_TICK))
+#: The ladder world's first step is due 5 minutes after the 10:00 entries; 10:06 settles what a killed step
+#: left (and waits), 10:10 takes the second step.
+LADDER_TICK = Tick(ENTRY_SESSION, clock(10, 5))
+LADDER_NEXT_TICKS = (Tick(ENTRY_SESSION, clock(10, 6)), Tick(ENTRY_SESSION, clock(10, 10)))
 #: The broker's answer in an exit pair takes this long, as a real broker's round trip does: a close stays
 #: on its way (at the broker, claimed in the ledger) long enough for the other tick's exit to meet it.
 EXIT_PAIR_BROKER_LATENCY_SECONDS = 0.25
@@ -82,6 +92,8 @@ class Scenario(StrEnum):
     KILL = "kill-then-next-tick"
     CONCURRENT_EXIT = "concurrent-exit-pair"
     KILL_EXIT = "kill-exit-then-next-tick"
+    CONCURRENT_LADDER = "concurrent-ladder-pair"
+    KILL_LADDER = "kill-ladder-then-next-tick"
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,8 @@ class Start:
     source: PipelineHarness | None = None  # the world each trial's world copies (default: the template)
     config_sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     broker_latency: float = 0.0  # seconds the broker takes to answer in a concurrent trial
+    #: A concurrent trial must move a resting order up its ladder at the broker, else it exercised nothing.
+    steps: bool = False
 
     def new_world(self, name: str) -> PipelineHarness:
         """A fresh world for one trial, copied from `source`."""
@@ -220,6 +234,12 @@ class ChaosSuite:
             Scenario.KILL_EXIT: lambda: self._kill_runner(
                 EXIT_TICK, (NEXT_MORNING_TICK,), rng, self._exit_start(worlds, scenario), report
             ),
+            Scenario.CONCURRENT_LADDER: lambda: self._pair_runner(
+                ((LADDER_TICK, LADDER_TICK),), rng, self._ladder_start(worlds, scenario)
+            ),
+            Scenario.KILL_LADDER: lambda: self._kill_runner(
+                LADDER_TICK, LADDER_NEXT_TICKS, rng, self._ladder_start(worlds, scenario), report
+            ),
         }[scenario]()
         while len(report.trials) < requested and time.monotonic() < stop_at:
             report.trials += run_batch(len(report.trials) + 1, requested - len(report.trials))
@@ -250,6 +270,33 @@ class ChaosSuite:
             broker_latency=EXIT_PAIR_BROKER_LATENCY_SECONDS,
         )
 
+    def _ladder_start(self, worlds: TrialWorlds, scenario: Scenario) -> Start:
+        """Copies of a world whose entry tick left its orders resting at the broker (built once per backend),
+        configured so that each order's ladder steps at LADDER_TICK."""
+        resting = worlds.kept("resting", self._rest_orders, **resting_config_sections())
+        return Start(
+            worlds,
+            str(scenario),
+            PositionEffect.OPEN,
+            source=resting,
+            config_sections=resting_config_sections(),
+            steps=True,
+        )
+
+    def _rest_orders(self, harness: PipelineHarness) -> None:
+        """Run the entry tick in a forked child; its entries must rest (WORKING) at the broker and in the
+        ledger, with no violation."""
+        self._pool.run([ForkedTick(HarnessSpec.of(harness), ENTRY_TICK)])
+        world = observe(harness)
+        working = [o for o in world.broker_orders if o.status is OrderStatus.WORKING]
+        in_ledger = int((world.intents["status"] == OrderStatus.WORKING.value).sum())
+        violations = check_invariants(world, harness_limits(harness))
+        if not working or in_ledger != len(working) or violations:
+            raise RuntimeError(
+                f"entry tick {ENTRY_TICK} in {harness.workdir} left {len(working)} working orders at the"
+                f" broker, {in_ledger} in the ledger, violations {violations}: the ladder would step nothing"
+            )
+
     def _open_position(self, harness: PipelineHarness) -> None:
         """Run the entry tick to completion in a forked child; the ledger and the broker must then agree
         on one open position per strategy that entered (a strangle, a spread, a condor: each one's close
@@ -278,6 +325,8 @@ class ChaosSuite:
             violations.append(f"no {start.sends} order reached the broker: the trial exercised nothing")
         if start.exits:
             violations += unfinished_exits(world)
+        if concurrent and start.steps and not any(order.step for order in world.broker_orders):
+            violations.append("no ladder step reached the broker: the trial exercised nothing")
         return tuple(violations)
 
     def _pair_runner(

@@ -34,6 +34,8 @@ class ChaosSettings(BaseSettings):
     kill_trials: int = Field(default_factory=lambda: _count(ACCEPTANCE_KILL_TRIALS, 4), ge=0)
     concurrent_exit_trials: int = Field(default_factory=lambda: _count(12, 4), ge=0)
     exit_kill_trials: int = Field(default_factory=lambda: _count(12, 4), ge=0)
+    ladder_trials: int = Field(default_factory=lambda: _count(12, 2), ge=0)
+    ladder_kill_trials: int = Field(default_factory=lambda: _count(12, 4), ge=0)
     seed: int = 20251201
     #: The whole suite's time: no trial starts after its share of it (running ones finish). CI's counts took
     #: about 17 min with three strategies in the worlds (issue 8); the budget keeps `.ci/run` under 30 min.
@@ -47,6 +49,8 @@ class ChaosSettings(BaseSettings):
             "kill-then-next-tick": self.kill_trials,
             "concurrent-exit-pair": self.concurrent_exit_trials,
             "kill-exit-then-next-tick": self.exit_kill_trials,
+            "concurrent-ladder-pair": self.ladder_trials,
+            "kill-ladder-then-next-tick": self.ladder_kill_trials,
         }
 
     #: The second tick of a pair starts up to this many seconds after the first (0: the same instant).

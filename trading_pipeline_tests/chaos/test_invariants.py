@@ -264,3 +264,71 @@ def test_orders_sent_counts_broker_orders_per_effect_of_their_intent() -> None:
     counts = (orders_sent(world, PositionEffect.OPEN), orders_sent(world, PositionEffect.CLOSE))
 
     assert counts == (1, 1)
+
+
+def _resting(cid: str, step: int = 0, limit: str = "-4.40") -> BrokerOrder:
+    return BrokerOrder(f"paper-{cid}", cid, OrderStatus.WORKING, (), "", Decimal(limit), step)
+
+
+def _ladder_world(*orders: BrokerOrder, steps: list[dict] | None = None, tags: str = "{}") -> World:
+    """Resting entries (WORKING at the broker and in the ledger) with the given ladder steps recorded."""
+    intents = [{**_intent(o.client_order_id, "WORKING"), "tags": tags} for o in orders]
+    return World(
+        intents=pd.DataFrame(intents),
+        fills=_fills_table(),
+        positions=pd.DataFrame(columns=["position_id", "strategy", "legs", "quantity", "status"]),
+        broker_orders=orders,
+        broker_positions={},
+        submit_calls={o.client_order_id: 1 for o in orders},
+        steps=pd.DataFrame(steps or [], columns=["client_order_id", "step", "kind", "limit_price", "status"]),
+    )
+
+
+def _step(cid: str, step: int, limit: str, status: str = "CONFIRMED") -> dict:
+    return {
+        "client_order_id": cid,
+        "step": step,
+        "kind": "REPLACE",
+        "limit_price": Decimal(limit),
+        "status": status,
+    }
+
+
+def test_a_resting_order_at_the_step_and_limit_the_ledger_confirmed_has_no_violations() -> None:
+    world = _ladder_world(_resting("entry-1", 1, "-4.30"), steps=[_step("entry-1", 1, "-4.30")])
+
+    assert check_invariants(world, LIMITS) == []
+
+
+def test_a_replace_at_the_broker_the_ledger_never_claimed_is_a_violation() -> None:
+    world = _ladder_world(_resting("entry-1", 1, "-4.30"))
+
+    assert check_invariants(world, LIMITS) == [
+        "ladder: broker order entry-1 is at step 1, never claimed in the ledger",
+        "ladder: broker order entry-1 works at step 1, the ledger's last confirmed step is 0",
+    ]
+
+
+def test_a_step_applied_at_the_broker_but_left_unconfirmed_is_a_violation() -> None:
+    world = _ladder_world(_resting("entry-1", 1, "-4.30"), steps=[_step("entry-1", 1, "-4.30", "REQUESTED")])
+
+    assert check_invariants(world, LIMITS) == [
+        "ladder: broker order entry-1 works at step 1, the ledger's last confirmed step is 0"
+    ]
+
+
+def test_a_broker_limit_other_than_the_confirmed_steps_is_a_violation() -> None:
+    world = _ladder_world(_resting("entry-1", 1, "-4.25"), steps=[_step("entry-1", 1, "-4.30")])
+
+    assert check_invariants(world, LIMITS) == [
+        "ladder: broker order entry-1 works at -4.25, the ledger's step 1 set -4.30"
+    ]
+
+
+def test_two_orders_working_for_one_decision_is_a_violation_at_the_broker_and_in_the_ledger() -> None:
+    world = _ladder_world(_resting("entry-1"), _resting("entry-2"), tags='{"decision_id": "d-1"}')
+
+    assert check_invariants(world, LIMITS) == [
+        "one working order per decision: the broker holds 2 for decision d-1: entry-1, entry-2",
+        "one working order per decision: the ledger holds 2 for decision d-1: entry-1, entry-2",
+    ]

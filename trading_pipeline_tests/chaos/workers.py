@@ -14,9 +14,11 @@ import select
 import signal
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as clock_time
+from decimal import Decimal
 from enum import StrEnum
 from multiprocessing.synchronize import Barrier
 from types import TracebackType
@@ -35,11 +37,12 @@ TASK_TIMEOUT_SECONDS = 180.0
 
 
 class KillPoint(StrEnum):
-    """Where the killed tick's process gets SIGKILL (its first order: the entry, or the exit's close)."""
+    """Where the killed tick's process gets SIGKILL: around its first order request (the entry, the exit's
+    close, or a working order's ladder step)."""
 
     TIMER = "at a random time"
     BEFORE_SUBMIT = "right before the broker call"
-    AFTER_ACCEPT = "right after the broker accepted the order"
+    AFTER_ACCEPT = "right after the broker accepted the order"  # or the step (replace, cancel)
 
 
 def _die() -> None:
@@ -47,22 +50,32 @@ def _die() -> None:
 
 
 class KillingBroker:
-    """A broker that SIGKILLs its own process right before, or right after, the wrapped broker takes an order.
+    """A broker that SIGKILLs its own process right before, or right after, the wrapped broker takes its first
+    order request (a submit, a ladder step's replace, or a cancel).
 
-    Everything but `submit` is the wrapped broker's (reconciliation reads its orders and positions).
+    Everything else is the wrapped broker's (reconciliation reads its orders and positions).
     """
 
     def __init__(self, broker: Broker, point: KillPoint) -> None:
         self._broker = broker
         self._point = point
 
-    def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
+    def _killing(self, request: Callable[[], BrokerOrder]) -> BrokerOrder:
         if self._point is KillPoint.BEFORE_SUBMIT:
             _die()
-        order = self._broker.submit(intent, now)
+        order = request()
         if self._point is KillPoint.AFTER_ACCEPT:
             _die()
         return order
+
+    def submit(self, intent: OrderIntent, now: datetime) -> BrokerOrder:
+        return self._killing(lambda: self._broker.submit(intent, now))
+
+    def replace(self, client_order_id: str, limit_price: Decimal, step: int, now: datetime) -> BrokerOrder:
+        return self._killing(lambda: self._broker.replace(client_order_id, limit_price, step, now))
+
+    def cancel(self, client_order_id: str, now: datetime) -> BrokerOrder:
+        return self._killing(lambda: self._broker.cancel(client_order_id, now))
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._broker, name)

@@ -69,6 +69,29 @@ def exit_config_sections() -> dict[str, dict[str, Any]]:
     }
 
 
+#: Entries that rest: limits at mid against a market that takes half the half-spread, no jitter; the ladder
+#: steps a quarter of the half-spread every 5 minutes, twice, so its steps never reach the market.
+RESTING_EXECUTION = {
+    "limit_fraction_of_half_spread": 0.0,
+    "slippage_fraction": 0.5,
+    "wide_spread_extra": 0.0,
+    "volatility_extra": 0.0,
+    "jitter": 0.0,
+    "ladder": {
+        "enabled": True,
+        "step_fraction": 0.1,
+        "step_wait_minutes": 5,
+        "max_steps": 2,
+        "cancel_before_close_minutes": 10,
+    },
+}
+
+
+def resting_config_sections() -> dict[str, dict[str, Any]]:
+    """Config sections for make_harness under which the entry tick's orders rest at the broker (WORKING)."""
+    return {"strategies": packaged_strategies(), "execution": dict(RESTING_EXECUTION)}
+
+
 class Backend(StrEnum):
     SQLITE = "sqlite"
     POSTGRES = "postgres"
@@ -144,10 +167,13 @@ class TrialWorlds:
         copy_sqlite(origin.broker_url, harness.broker_url)
         return harness
 
-    def kept(self, name: str, build: Callable[[PipelineHarness], None]) -> PipelineHarness:
-        """The world `name`, made once by `build` from a fresh world; a source for `new` until close()."""
+    def kept(
+        self, name: str, build: Callable[[PipelineHarness], None], **config_sections: dict[str, Any]
+    ) -> PipelineHarness:
+        """The world `name`, made once by `build` from a fresh world (configured with `config_sections`);
+        a source for `new` until close()."""
         if name not in self._kept:
-            harness = self.new(name)
+            harness = self.new(name, **config_sections)
             build(harness)
             self._kept[name] = harness
         return self._kept[name]
