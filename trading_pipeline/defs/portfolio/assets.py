@@ -20,8 +20,10 @@ from trading_pipeline.core.strategies.registry import strategy_named
 from trading_pipeline.defs.execution.assets import (
     action_counts,
     notify_submissions,
+    order_submissions,
     send_intents,
     submissions_table,
+    working_orders,
 )
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
@@ -38,18 +40,20 @@ from trading_pipeline.settings import PipelineConfig
 NO_EXIT_WHEN_STALE = "no exit decision this tick: no quote to price the position with"
 
 
-@dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="ledger")
+@dg.asset(
+    partitions_def=session_partitions,
+    group_name="portfolio",
+    compute_kind="ledger",
+    deps=[working_orders, order_submissions],  # ordering only: a monitor run selects no entries
+)
 def positions(
-    context: dg.AssetExecutionContext,
-    order_submissions: list[SubmissionResult],
-    ledger: LedgerResource,
-    trading_config: TradingConfigResource,
+    context: dg.AssetExecutionContext, ledger: LedgerResource, trading_config: TradingConfigResource
 ) -> list[Position]:
-    """Open structure-level positions as of the tick's decision time, after this run's entries.
+    """Open structure-level positions as of the tick's decision time, after this run's broker sync, ladder
+    steps and entries (when the run has any).
 
     Point in time: a rerun of an old session sees the positions of that moment, never later ones.
     """
-    del order_submissions  # ordering only: positions are read after submissions are recorded
     now = decision_time_of(context, trading_config.load())
     open_positions = ledger.ledger().positions(open_only=True, as_of=now)
     context.add_output_metadata({"open_positions": len(open_positions), "as_of": now.isoformat()})
