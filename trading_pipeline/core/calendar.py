@@ -104,6 +104,21 @@ def is_market_open(now: datetime) -> bool:
     return session_of(now) is not None
 
 
+def market_closed_reason(now: datetime) -> str | None:
+    """Why the NYSE's regular hours do not hold `now` (a weekend or holiday, before the open, at or after
+    the possibly early close), or None while the market is open."""
+    day = now.astimezone(ET).date()
+    if not is_session(day):
+        kind = "a weekend" if day.weekday() >= 5 else "a holiday"
+        return f"{day.isoformat()} is not an NYSE session ({kind})"
+    opened, closed, at = session_open(day), session_close(day), f"{now.astimezone(ET):%H:%M} ET on {day}"
+    if now < opened:
+        return f"before the open at {at} (open {opened.astimezone(ET):%H:%M} ET)"
+    if now >= closed:
+        return f"after the close at {at} (close {closed.astimezone(ET):%H:%M} ET)"
+    return None
+
+
 def decision_times(day: date, times_et: list[time]) -> list[datetime]:
     """Decision times of a session in UTC, dropping those at or after the (possibly early) close."""
     opened, closed = session_open(day), session_close(day)

@@ -1,4 +1,5 @@
-"""Jobs: the trading session (one NYSE session partition, one execution lane) and analytics."""
+"""Jobs: the trading session and the position monitor (one NYSE session partition, one execution lane) and
+analytics."""
 
 from __future__ import annotations
 
@@ -16,6 +17,30 @@ trading_session_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     tags={EXECUTION_LANE_TAG: EXECUTION_LANE},
     description="Market data to orders, positions, exits and P&L for one NYSE session; runs one at a time.",
+)
+
+#: The marks-exits-sync stage: the chains marks are taken from, the broker sync and the ladder, then positions
+#: to P&L. No asset that opens a position (ENTRY_ASSETS) is selected.
+MONITOR_ASSETS = (
+    "option_chains",
+    "broker_reconciliation",
+    "working_orders",
+    "positions",
+    "position_marks",
+    "exit_orders",
+    "portfolio_risk",
+    "portfolio_pnl",
+)
+#: The assets that decide and send new entries.
+ENTRY_ASSETS = ("trade_candidates", "risk_approved_orders", "order_submissions")
+
+position_monitor_job = dg.define_asset_job(
+    name="position_monitor_job",
+    selection=dg.AssetSelection.assets(*MONITOR_ASSETS),
+    executor_def=dg.in_process_executor,
+    tags={EXECUTION_LANE_TAG: EXECUTION_LANE},
+    description="Marks, exits, the limit ladder and broker sync of the open book, no new entries; shares the "
+    "session's execution lane, so it never runs beside a session run.",
 )
 
 analytics_job = dg.define_asset_job(

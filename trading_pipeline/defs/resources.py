@@ -1,4 +1,4 @@
-"""Resources: configuration, market data, ledger, broker and notifier, chosen per environment here."""
+"""Resources: configuration, market data, ledger, broker, notifier and clock, chosen per environment here."""
 
 from __future__ import annotations
 
@@ -156,6 +156,14 @@ class ExecutionGuardResource(dg.ConfigurableResource):
         return hold_reason(self.env, decision_time, wall_clock(), lag)
 
 
+class ClockResource(dg.ConfigurableResource):
+    """What time it is for sensors, which Dagster gives no evaluation time: the wall clock (tests bind a
+    stopped one)."""
+
+    def now(self) -> datetime:
+        return wall_clock()
+
+
 class NotifierResource(dg.ConfigurableResource):
     """Where notifications go; logs today (email arrives with the reports issue)."""
 
@@ -197,6 +205,7 @@ def build_resources(settings: EnvSettings | None = None) -> dict[str, dg.Configu
             config_path=config_path,
         ),
         "notifier": NotifierResource(),
+        "clock": ClockResource(),
         "execution_guard": ExecutionGuardResource(env=settings.env.value),
         "io_manager": RunScopedIOManager(base_dir=str(data_dir / "run_outputs")),
     }

@@ -1,10 +1,15 @@
-"""Sensors: tell the operator when a trading run fails or is blocked; fail runs whose process died."""
+"""Sensors: monitor open positions every market minute; tell the operator when a trading run fails or is
+blocked; fail runs whose process died."""
+
+from datetime import datetime
 
 import dagster as dg
 
 from trading_pipeline.adapters.notify.base import Severity
-from trading_pipeline.defs.jobs import trading_session_job
-from trading_pipeline.defs.resources import NotifierResource
+from trading_pipeline.core.calendar import ET, UTC, market_closed_reason
+from trading_pipeline.defs.jobs import position_monitor_job, trading_session_job
+from trading_pipeline.defs.partitions import DECISION_TIME_TAG
+from trading_pipeline.defs.resources import ClockResource, NotifierResource
 from trading_pipeline.defs.run_health import mark_dead_runs_failed
 
 
@@ -26,3 +31,35 @@ def dead_runs_marked_failed(context: dg.SensorEvaluationContext) -> dg.SkipReaso
     for message in marked:
         context.log.warning(message)
     return dg.SkipReason("; ".join(marked) or "no run of a dead process")
+
+
+def monitor_tick(now: datetime, cursor: str | None) -> dg.SensorResult | dg.SkipReason:
+    """A monitor run of the session partition at `now`'s minute (the new cursor), or why there is none:
+    the market is closed, or that minute (`cursor`, the last one requested) already has its run."""
+    minute = now.astimezone(ET).replace(second=0, microsecond=0)
+    closed = market_closed_reason(minute)
+    if closed is not None:
+        return dg.SkipReason(f"market closed: {closed}")
+    key = f"{minute:%Y-%m-%dT%H:%M}"
+    if cursor is not None and key <= cursor:
+        return dg.SkipReason(f"the monitor run of {key} ET was already requested (last: {cursor})")
+    request = dg.RunRequest(
+        run_key=f"monitor-{key}",
+        partition_key=minute.date().isoformat(),
+        tags={DECISION_TIME_TAG: minute.astimezone(UTC).isoformat()},
+    )
+    return dg.SensorResult(run_requests=[request], cursor=key)
+
+
+@dg.sensor(
+    job=position_monitor_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="While the NYSE is open (half-days to 13:00 ET), one position_monitor_job run a minute for "
+    "the session partition: marks, exits, the ladder and broker sync, no entries. Started by an operator.",
+)
+def position_monitor_sensor(
+    context: dg.SensorEvaluationContext, clock: ClockResource
+) -> dg.SensorResult | dg.SkipReason:
+    """Requests the minute's monitor run while the market is open; the cursor keeps one run a minute."""
+    return monitor_tick(clock.now(), context.cursor)

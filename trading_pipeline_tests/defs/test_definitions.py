@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from trading_pipeline.definitions import defs
+from trading_pipeline.defs.jobs import ENTRY_ASSETS, MONITOR_ASSETS
 from trading_pipeline.defs.partitions import session_partitions
 from trading_pipeline_tests.architecture import DBT_MARTS, SESSION_ASSETS, SNAPSHOT_ASSETS, SNAPSHOT_TABLES
 
@@ -121,6 +122,36 @@ def test_trading_session_job_selects_the_session_graph_and_snapshot() -> None:
 
     assert selected == SESSION_ASSETS | SNAPSHOT_ASSETS
     assert job.partitions_def == session_partitions
+
+
+def test_position_monitor_job_selects_marks_exits_and_sync_and_no_entry_asset() -> None:
+    job = defs.resolve_job_def("position_monitor_job")
+
+    selected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+
+    assert selected == set(MONITOR_ASSETS)
+    assert not selected & set(ENTRY_ASSETS)
+    assert job.partitions_def == session_partitions
+
+
+def test_position_monitor_job_runs_the_blocking_chain_checks() -> None:
+    job = defs.resolve_job_def("position_monitor_job")
+
+    checks = {
+        key.name
+        for key in job.asset_layer.asset_graph.asset_check_keys
+        if key.asset_key.path == ["option_chains"]
+    }
+
+    assert checks >= CHECKS["option_chains"]
+
+
+def test_definitions_hold_the_monitor_sensor_stopped_with_its_clock() -> None:
+    sensor = defs.resolve_sensor_def("position_monitor_sensor")
+
+    assert sensor.job_name == "position_monitor_job"
+    assert sensor.default_status is dg.DefaultSensorStatus.STOPPED
+    assert "clock" in sensor.required_resource_keys
 
 
 def test_analytics_job_selects_the_dbt_models() -> None:
