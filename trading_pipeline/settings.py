@@ -273,18 +273,24 @@ class PipelineConfig(_Frozen):
                     )
         return self
 
+    def decision_times_of(self, strategy: str) -> tuple[time, ...]:
+        """When `strategy`'s entry schedule ticks (ET, sorted): its decision_times_et, else the sessions'."""
+        own: tuple[time, ...] = self.strategies.sections()[strategy].decision_times_et  # type: ignore[attr-defined]
+        return tuple(sorted(own or self.sessions.decision_times_et))
+
     @model_validator(mode="after")
     def _zero_dte_entry_windows_hold_a_decision_time(self) -> Self:
-        """A same-day entry window no decision time falls in would never trade, in silence."""
+        """A same-day entry window none of its decision times falls in would never trade, in silence."""
         params = self.strategies.zero_dte
-        ticks = sorted(self.sessions.decision_times_et)
+        ticks = self.decision_times_of("zero_dte")
+        source = "strategies.zero_dte" if params.decision_times_et else "sessions"
         window = timedelta(minutes=params.entry_window_minutes)
         for entry in params.entry_times_et if params.enabled else ():
             start = datetime.combine(date.min, entry)
             if not any(start <= datetime.combine(date.min, tick) < start + window for tick in ticks):
                 raise ValueError(
                     f"strategies.zero_dte.entry_times_et {entry:%H:%M} (entry_window_minutes "
-                    f"{params.entry_window_minutes}) holds none of sessions.decision_times_et "
+                    f"{params.entry_window_minutes}) holds none of {source}.decision_times_et "
                     f"{[tick.strftime('%H:%M') for tick in ticks]}: it would never enter"
                 )
         return self

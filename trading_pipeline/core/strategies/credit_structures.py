@@ -14,7 +14,7 @@ from typing import Literal, Self
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from trading_pipeline.core.candidates import Premium, StrategyOutcome, TradeCandidate
 from trading_pipeline.core.exits import ExitRules
@@ -32,13 +32,18 @@ from trading_pipeline.core.selection import (
     strike_by_expected_move,
 )
 from trading_pipeline.core.strategies.base import StrategyContext
-from trading_pipeline.core.strategies.params import ExitTiers, delta_tolerance_problem, window_problems
+from trading_pipeline.core.strategies.params import (
+    EntryTimes,
+    ExitTiers,
+    delta_tolerance_problem,
+    window_problems,
+)
 
 #: A wing may miss the configured width by at most this fraction of it (strikes are listed on a grid).
 WIDTH_TOLERANCE = 0.5
 
 
-class CreditLegsParams(BaseModel):
+class CreditLegsParams(EntryTimes):
     """What every defined-risk credit structure sells, buys and exits on, with bounds, whatever rule picks its
     expiration (a DTE window, or the same day for 0DTE)."""
 

@@ -3,10 +3,11 @@ model."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from trading_pipeline.core.calendar import REGULAR_CLOSE_ET, REGULAR_OPEN_ET
 from trading_pipeline.core.exits import ExitRules
 
 
@@ -29,6 +30,28 @@ def window_problems(
     if exit_dte >= dte_min:
         return f"exit_dte ({exit_dte}) must be below dte_min ({dte_min})"
     return delta_tolerance_problem(delta, delta_error)
+
+
+class EntryTimes(BaseModel):
+    """When a strategy's own entry schedule (entry_schedule_<name>) ticks, ET, in whole minutes of a regular
+    session; empty: at the sessions' decision times."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_times_et: tuple[time, ...] = ()
+
+    @field_validator("decision_times_et")
+    @classmethod
+    def _distinct_minutes_of_a_session(cls, value: tuple[time, ...]) -> tuple[time, ...]:
+        shown = [t.strftime("%H:%M:%S") if t.second or t.microsecond else t.strftime("%H:%M") for t in value]
+        if len(set(value)) != len(value):
+            raise ValueError(f"decision_times_et lists a time twice: {shown}")
+        for t, text in zip(value, shown, strict=True):
+            if t.second or t.microsecond:
+                raise ValueError(f"decision_times_et {text} is not a whole minute: schedules tick on minutes")
+            if not REGULAR_OPEN_ET <= t < REGULAR_CLOSE_ET:
+                raise ValueError(f"decision_times_et {text} is outside a regular session, 09:30 to 16:00 ET")
+        return value
 
 
 class ExitTiers(BaseModel):

@@ -28,7 +28,7 @@ from trading_pipeline.core.selection import (
 )
 from trading_pipeline.core.strategies.base import StrategyContext
 from trading_pipeline.core.strategies.names import SHORT_STRANGLE
-from trading_pipeline.core.strategies.params import ExitTiers, window_problems
+from trading_pipeline.core.strategies.params import EntryTimes, ExitTiers, window_problems
 
 STRATEGY = SHORT_STRANGLE
 
@@ -44,7 +44,7 @@ class IvRankWindow(BaseModel):
     dte_max: int = Field(ge=1, le=365)
 
 
-class ShortStrangleParams(BaseModel):
+class ShortStrangleParams(EntryTimes):
     """Entry and exit parameters of the short strangle, with bounds."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
