@@ -24,7 +24,11 @@ from trading_pipeline.defs.regime import assets as regime_assets
 from trading_pipeline.defs.resources import build_resources
 from trading_pipeline.defs.risk import assets as risk_assets
 from trading_pipeline.defs.risk import checks as risk_checks
-from trading_pipeline.defs.schedules import end_of_day_analytics_schedule, trading_session_schedule
+from trading_pipeline.defs.schedules import (
+    ENTRY_SCHEDULES,
+    end_of_day_analytics_schedule,
+    trading_session_schedule,
+)
 from trading_pipeline.defs.sensors import (
     dead_runs_marked_failed,
     position_monitor_sensor,
@@ -63,7 +67,7 @@ def build_definitions(settings: EnvSettings | None = None) -> dg.Definitions:
         assets=[*dg.load_assets_from_modules(modules), ledger_snapshot, dbt_analytics],
         asset_checks=dg.load_asset_checks_from_modules(check_modules),
         jobs=[trading_session_job, position_monitor_job, analytics_job],
-        schedules=[trading_session_schedule, end_of_day_analytics_schedule],
+        schedules=[trading_session_schedule, *ENTRY_SCHEDULES, end_of_day_analytics_schedule],
         sensors=[trading_run_failure_alert, dead_runs_marked_failed, position_monitor_sensor],
         resources={**build_resources(settings), **analytics_resources(settings)},
     )

@@ -13,6 +13,8 @@ PARTITION_START = date(2000, 1, 3)
 PARTITION_END = date(2030, 12, 31)
 #: Run tag carrying the tick time (ISO 8601, UTC) of an intraday run of a session partition.
 DECISION_TIME_TAG = "trading/decision_time"
+#: Run tag naming the strategies (comma-separated) whose entries a session run considers; absent: every one.
+STRATEGIES_TAG = "trading/strategies"
 #: Run tag that puts broker-touching runs in the single execution lane (see dagster.yaml).
 EXECUTION_LANE_TAG = "trading/lane"
 #: The value of that tag for the one lane that may touch a broker.
@@ -40,3 +42,14 @@ def decision_time_of(
         return at
     times = decision_times(session, list(config.sessions.decision_times_et))
     return times[0] if times else session_close(session)
+
+
+def strategies_of(context: dg.AssetExecutionContext) -> frozenset[str] | None:
+    """The strategies the run's STRATEGIES_TAG limits entries to, or None without the tag (every one)."""
+    tagged = context.run.tags.get(STRATEGIES_TAG)
+    if tagged is None:
+        return None
+    names = frozenset(name.strip() for name in tagged.split(",") if name.strip())
+    if not names:
+        raise ValueError(f"run tag {STRATEGIES_TAG}={tagged!r} names no strategy")
+    return names

@@ -1,31 +1,43 @@
-"""Schedules on NYSE hours: cron ticks filtered against the XNYS calendar (holidays, half-days)."""
+"""Schedules on NYSE hours: cron ticks filtered against the XNYS calendar (holidays, half-days).
 
-from datetime import datetime
+`trading_session_schedule` runs every strategy at the sessions' decision times; `entry_schedule_<name>`
+runs the session job at one strategy's own decision times, its entries limited to that strategy by a tag.
+"""
+
+from datetime import datetime, time
 
 import dagster as dg
 
 from trading_pipeline.core.calendar import ET, is_session, session_close, session_of
 from trading_pipeline.defs.jobs import analytics_job, trading_session_job
-from trading_pipeline.defs.partitions import DECISION_TIME_TAG
-from trading_pipeline.settings import EnvSettings, load_config
+from trading_pipeline.defs.partitions import DECISION_TIME_TAG, STRATEGIES_TAG
+from trading_pipeline.settings import EnvSettings, PipelineConfig, load_config
 
-DECISION_CRONS = [
-    f"{t.minute} {t.hour} * * 1-5" for t in load_config(EnvSettings().config).sessions.decision_times_et
-]
+CONFIG: PipelineConfig = load_config(EnvSettings().config)
 
 
-def session_tick(tick: datetime) -> dg.RunRequest | dg.SkipReason:
-    """A run of the session partition at `tick`, or why there is none (holiday, closed, half-day)."""
+def weekday_crons(times_et: tuple[time, ...]) -> list[str]:
+    """One weekday cron per time of day (ET); the calendar, not the cron, skips holidays and early closes."""
+    return [f"{t.minute} {t.hour} * * 1-5" for t in sorted(times_et)]
+
+
+DECISION_CRONS = weekday_crons(CONFIG.sessions.decision_times_et)
+
+
+def session_tick(tick: datetime, strategy: str | None = None) -> dg.RunRequest | dg.SkipReason:
+    """A run of the session partition at `tick` (entries of `strategy` only, when given), or why there is
+    none (holiday, closed, half-day)."""
     day = tick.astimezone(ET).date()
     if not is_session(day):
         return dg.SkipReason(f"{day.isoformat()} is not an NYSE session")
     if session_of(tick) is None:
         close = session_close(day).astimezone(ET).strftime("%H:%M")
         return dg.SkipReason(f"market closed at {tick.astimezone(ET):%H:%M} ET on {day} (close {close} ET)")
+    run_key = f"{day.isoformat()}T{tick.astimezone(ET):%H%M}"
     return dg.RunRequest(
-        run_key=f"{day.isoformat()}T{tick.astimezone(ET):%H%M}",
+        run_key=f"{strategy}-{run_key}" if strategy else run_key,
         partition_key=day.isoformat(),
-        tags={DECISION_TIME_TAG: tick.isoformat()},
+        tags={DECISION_TIME_TAG: tick.isoformat(), **({STRATEGIES_TAG: strategy} if strategy else {})},
     )
 
 
@@ -34,10 +46,39 @@ def session_tick(tick: datetime) -> dg.RunRequest | dg.SkipReason:
     cron_schedule=DECISION_CRONS,
     execution_timezone="America/New_York",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every enabled strategy's entries, marks and exits at sessions.decision_times_et on NYSE "
+    "sessions; skips holidays and times at or after a half-day's close.",
 )
 def trading_session_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    """Runs the trading session at each configured decision time of an open market."""
+    """Runs the trading session, every strategy, at each configured decision time of an open market."""
     return session_tick(context.scheduled_execution_time)
+
+
+def entry_schedule(strategy: str, times_et: tuple[time, ...]) -> dg.ScheduleDefinition:
+    """The session job at `strategy`'s decision times (ET) of an open market, its entries that strategy's."""
+
+    @dg.schedule(
+        name=f"entry_schedule_{strategy}",
+        job=trading_session_job,
+        cron_schedule=weekday_crons(times_et),
+        execution_timezone="America/New_York",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=f"Entries of {strategy} (and every position's marks and exits) at "
+        f"{', '.join(t.strftime('%H:%M') for t in sorted(times_et))} ET on NYSE sessions; skips holidays "
+        "and times at or after a half-day's close.",
+    )
+    def _entry_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        return session_tick(context.scheduled_execution_time, strategy)
+
+    return _entry_schedule
+
+
+#: One entry schedule per enabled strategy of the configuration.
+ENTRY_SCHEDULES = [
+    entry_schedule(name, CONFIG.decision_times_of(name))
+    for name, params in CONFIG.strategies.sections().items()
+    if params.enabled  # type: ignore[attr-defined]
+]
 
 
 @dg.schedule(

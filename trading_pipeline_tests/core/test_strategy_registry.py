@@ -12,7 +12,12 @@ from trading_pipeline.core.regime import RegimeName, RegimeParams
 from trading_pipeline.core.regime_history import classify_regime
 from trading_pipeline.core.strategies.base import StrategyContext, StrategyError
 from trading_pipeline.core.strategies.names import DEFAULT_PERMISSIONS
-from trading_pipeline.core.strategies.registry import REGISTRY, build_strategies, strategy_named
+from trading_pipeline.core.strategies.registry import (
+    REGISTRY,
+    build_strategies,
+    strategies_named,
+    strategy_named,
+)
 from trading_pipeline.core.strategies.short_strangle import ShortStrangle, ShortStrangleParams
 from trading_pipeline_tests.core.chain_builders import NOW, enriched_chain
 
@@ -83,3 +88,24 @@ def test_a_regime_that_does_not_permit_the_strangle_makes_it_stand_aside() -> No
 def test_a_strategy_on_an_underlying_without_an_iv_rank_is_an_error_naming_it() -> None:
     with pytest.raises(StrategyError, match=r"no IV rank for 'SPY'.*\['QQQ'\]"):
         ShortStrangle(ShortStrangleParams()).propose(_context(iv_ranks={"QQQ": 40.0}))
+
+
+def test_strategies_named_keeps_only_the_named_ones_in_order() -> None:
+    # Arrange
+    built = build_strategies({name: REGISTRY[name].Params() for name in REGISTRY})
+
+    # Act
+    kept = strategies_named(built, frozenset({"iron_condor", "short_strangle"}))
+
+    # Assert
+    assert [s.name for s in kept] == ["short_strangle", "iron_condor"]
+    assert strategies_named(built, None) == built
+
+
+def test_strategies_named_with_an_unknown_name_is_an_error_naming_it() -> None:
+    # Arrange
+    built = build_strategies({name: REGISTRY[name].Params() for name in REGISTRY})
+
+    # Act / Assert
+    with pytest.raises(StrategyError, match=r"no configured strategy \['strangle'\]"):
+        strategies_named(built, frozenset({"strangle"}))

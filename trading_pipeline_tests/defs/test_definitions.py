@@ -17,6 +17,8 @@ DBT_STAGING_SOURCES = {
     "stg_position_marks": "position_marks",
     "stg_stale_marks": "stale_marks",
 }
+#: Strategies the packaged configuration enables, each with its entry schedule.
+STRATEGY_ENTRY_SCHEDULES = {"short_strangle", "credit_spread", "iron_condor", "zero_dte"}
 CHECKS = {
     "option_chains": {
         "chain_quotes_not_crossed",
@@ -166,6 +168,7 @@ def test_analytics_job_selects_the_dbt_models() -> None:
     ("schedule", "job"),
     [
         ("trading_session_schedule", "trading_session_job"),
+        *[(f"entry_schedule_{name}", "trading_session_job") for name in sorted(STRATEGY_ENTRY_SCHEDULES)],
         ("end_of_day_analytics_schedule", "analytics_job"),
     ],
 )
@@ -174,3 +177,14 @@ def test_schedules_target_their_jobs_in_new_york_time(schedule: str, job: str) -
 
     assert definition.job_name == job
     assert definition.execution_timezone == "America/New_York"
+
+
+def test_definitions_load_the_monitor_job_entry_schedules_and_monitor_sensor() -> None:
+    dg.Definitions.validate_loadable(defs)  # every schedule, sensor and job resolves, resources bound
+    schedules = {schedule.name for schedule in defs.schedules}
+    sensors = {sensor.name for sensor in defs.sensors}
+
+    assert defs.resolve_job_def("position_monitor_job").name == "position_monitor_job"
+    assert {f"entry_schedule_{name}" for name in STRATEGY_ENTRY_SCHEDULES} <= schedules
+    assert "trading_session_schedule" in schedules
+    assert "position_monitor_sensor" in sensors

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 import dagster as dg
+import pytest
 
 from trading_pipeline.core.calendar import ET
-from trading_pipeline.defs.partitions import DECISION_TIME_TAG
-from trading_pipeline.defs.schedules import end_of_day_analytics_schedule, trading_session_schedule
+from trading_pipeline.defs.partitions import DECISION_TIME_TAG, STRATEGIES_TAG
+from trading_pipeline.defs.schedules import (
+    ENTRY_SCHEDULES,
+    end_of_day_analytics_schedule,
+    entry_schedule,
+    trading_session_schedule,
+)
+
+#: A strategy schedule at its own decision times, as a configuration with credit_spread at 11:00 and 14:30
+#: would build it.
+OWN_TIMES = entry_schedule("credit_spread", (time(14, 30), time(11, 0)))
 
 
 def _evaluate(schedule: dg.ScheduleDefinition, at: datetime) -> dg.RunRequest | dg.SkipReason:
@@ -89,3 +99,61 @@ def test_analytics_schedule_after_a_session_requests_a_run_keyed_by_day() -> Non
 
     assert isinstance(outcome, dg.RunRequest)
     assert outcome.run_key == "analytics-2025-12-01"
+
+
+def test_entry_schedules_exist_for_every_enabled_packaged_strategy_and_start_stopped() -> None:
+    names = {schedule.name: schedule.default_status for schedule in ENTRY_SCHEDULES}
+
+    assert names == dict.fromkeys(
+        [f"entry_schedule_{n}" for n in ("short_strangle", "credit_spread", "iron_condor", "zero_dte")],
+        dg.DefaultScheduleStatus.STOPPED,
+    )
+
+
+def test_entry_schedule_crons_are_its_own_decision_times_in_new_york() -> None:
+    assert OWN_TIMES.cron_schedule == ["0 11 * * 1-5", "30 14 * * 1-5"]
+    assert OWN_TIMES.execution_timezone == "America/New_York"
+    assert OWN_TIMES.job_name == "trading_session_job"
+
+
+def test_entry_schedule_on_christmas_skips_as_not_a_session() -> None:
+    outcome = _evaluate(OWN_TIMES, datetime(2025, 12, 25, 11, 0, tzinfo=ET))
+
+    assert isinstance(outcome, dg.SkipReason)
+    assert "2025-12-25 is not an NYSE session" in (outcome.skip_message or "")
+
+
+@pytest.mark.parametrize("at", [time(13, 0), time(14, 30)])
+def test_entry_schedule_at_or_after_a_half_day_close_skips(at: time) -> None:
+    outcome = _evaluate(OWN_TIMES, datetime.combine(datetime(2025, 11, 28), at, tzinfo=ET))
+
+    assert isinstance(outcome, dg.SkipReason)
+    assert "(close 13:00 ET)" in (outcome.skip_message or "")
+
+
+def test_entry_schedule_on_a_half_day_morning_runs_its_strategy() -> None:
+    tick = datetime(2025, 11, 28, 11, 0, tzinfo=ET)
+
+    outcome = _evaluate(OWN_TIMES, tick)
+
+    assert isinstance(outcome, dg.RunRequest)
+    assert outcome.partition_key == "2025-11-28"
+    assert outcome.tags[STRATEGIES_TAG] == "credit_spread"
+    assert datetime.fromisoformat(outcome.tags[DECISION_TIME_TAG]) == tick
+
+
+def test_entry_schedules_key_their_runs_per_strategy_and_minute() -> None:
+    tick = datetime(2025, 12, 1, 10, 0, tzinfo=ET)
+    by_name = {schedule.name: schedule for schedule in ENTRY_SCHEDULES}
+
+    spread = _evaluate(by_name["entry_schedule_credit_spread"], tick)
+    condor = _evaluate(by_name["entry_schedule_iron_condor"], tick)
+    every = _evaluate(trading_session_schedule, tick)
+
+    assert isinstance(spread, dg.RunRequest)
+    assert isinstance(condor, dg.RunRequest)
+    assert isinstance(every, dg.RunRequest)
+    assert spread.run_key == "credit_spread-2025-12-01T1000"
+    assert condor.run_key == "iron_condor-2025-12-01T1000"
+    assert (spread.tags[STRATEGIES_TAG], condor.tags[STRATEGIES_TAG]) == ("credit_spread", "iron_condor")
+    assert STRATEGIES_TAG not in every.tags

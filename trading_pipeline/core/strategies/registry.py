@@ -38,3 +38,15 @@ def strategy_named(strategies: list[Strategy], name: str) -> Strategy:
         if strategy.name == name:
             return strategy
     raise StrategyError(f"no configured strategy {name!r}; configured: {[s.name for s in strategies]}")
+
+
+def strategies_named(strategies: list[Strategy], names: frozenset[str] | None) -> list[Strategy]:
+    """The strategies called one of `names`, in order (None: all); a name no strategy has is an error."""
+    if names is None:
+        return strategies
+    unknown = sorted(names - {s.name for s in strategies})
+    if unknown:
+        raise StrategyError(
+            f"no configured strategy {unknown}; configured: {sorted({s.name for s in strategies})}"
+        )
+    return [s for s in strategies if s.name in names]

@@ -10,8 +10,14 @@ from trading_pipeline.core.candidates import TradeCandidate
 from trading_pipeline.core.decision import scan
 from trading_pipeline.core.regime import MarketRegime
 from trading_pipeline.core.strategies.base import StrategyContext
+from trading_pipeline.core.strategies.registry import strategies_named
 from trading_pipeline.defs.metadata import table_preview
-from trading_pipeline.defs.partitions import decision_time_of, session_of_partition, session_partitions
+from trading_pipeline.defs.partitions import (
+    decision_time_of,
+    session_of_partition,
+    session_partitions,
+    strategies_of,
+)
 from trading_pipeline.defs.resources import TradingConfigResource
 
 
@@ -53,9 +59,11 @@ def trade_candidates(
     market_regime: MarketRegime,
     trading_config: TradingConfigResource,
 ) -> list[TradeCandidate]:
-    """Every enabled strategy's candidates on the chains, IV ranks and regime, ranked by score: the top N
-    (scanner.top_n) go on to risk; the metadata names each one cut and why."""
+    """Every enabled strategy's candidates (only those the run's strategies tag names, when it has one) on
+    the chains, IV ranks and regime, ranked by score: the top N (scanner.top_n) go on to risk; the metadata
+    names each one cut and why."""
     config = trading_config.load()
+    strategies = strategies_named(config.strategies.build(), strategies_of(context))
     strategy_context = StrategyContext(
         now=decision_time_of(context, config),
         chains=option_chains,
@@ -66,9 +74,7 @@ def trade_candidates(
             decision_times(session_of_partition(context), list(config.sessions.decision_times_et))
         ),
     )
-    found = scan(
-        config.strategies.build(), strategy_context, config.risk.stress_scenarios, config.scanner.top_n
-    )
+    found = scan(strategies, strategy_context, config.risk.stress_scenarios, config.scanner.top_n)
     outcomes, candidates = found.outcomes, list(found.kept)
     proposed: Counter[str] = Counter()
     skipped: dict[str, list[str]] = {}
@@ -78,6 +84,7 @@ def trade_candidates(
     context.add_output_metadata(
         {
             "candidates": len(candidates),
+            "strategies": dg.MetadataValue.json(sorted({s.name for s in strategies if s.enabled})),
             "cut_by_scanner": len(found.cut),
             **{f"candidates_{name}": count for name, count in proposed.items()},
             "regime": market_regime.name.value,
