@@ -6,6 +6,7 @@ one decision time), so one session materializes in a few seconds instead of boot
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -119,15 +120,21 @@ class PipelineHarness:
         )
 
     def run_session(
-        self, session: date, at: time = MORNING, broker: PaperBrokerResource | None = None
+        self,
+        session: date,
+        at: time = MORNING,
+        broker: PaperBrokerResource | None = None,
+        tags: Mapping[str, str] | None = None,
+        job: str = SESSION_JOB,
     ) -> dg.ExecuteInProcessResult:
-        """One run of the session job (assets and their checks) for `session` at `at` ET."""
-        job = self.definitions(broker).resolve_job_def(SESSION_JOB)
-        return job.execute_in_process(
+        """One run of the session job (or `job`: assets and their checks) for `session` at `at` ET, with
+        `tags` beside the decision time (a schedule's strategies tag, say)."""
+        definition = self.definitions(broker).resolve_job_def(job)
+        return definition.execute_in_process(
             partition_key=session.isoformat(),
             instance=dg.DagsterInstance.ephemeral(),
             raise_on_error=False,
-            tags={DECISION_TIME_TAG: decision_time(session, at).isoformat()},
+            tags={**(tags or {}), DECISION_TIME_TAG: decision_time(session, at).isoformat()},
             run_config=QUIET,
         )
 
