@@ -24,3 +24,12 @@ analytics_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     description="dbt models over the latest ledger snapshot: daily P&L, trades, strategy performance.",
 )
+
+end_of_day_job = dg.define_asset_job(
+    name="end_of_day_job",
+    selection=dg.AssetSelection.assets("expirations", "broker_reconciliation", "account_balances"),
+    executor_def=dg.in_process_executor,
+    tags={EXECUTION_LANE_TAG: EXECUTION_LANE},
+    description="After the close: settle expired positions, reconcile the broker (which settles its side), "
+    "and record the account's balances.",
+)
