@@ -16,7 +16,12 @@ from trading_pipeline.defs.candidates import assets as candidates_assets
 from trading_pipeline.defs.candidates import checks as candidates_checks
 from trading_pipeline.defs.execution import assets as execution_assets
 from trading_pipeline.defs.execution import checks as execution_checks
-from trading_pipeline.defs.jobs import analytics_job, position_monitor_job, trading_session_job
+from trading_pipeline.defs.jobs import (
+    analytics_job,
+    end_of_day_job,
+    position_monitor_job,
+    trading_session_job,
+)
 from trading_pipeline.defs.market_data import assets as market_data_assets
 from trading_pipeline.defs.market_data import checks as market_data_checks
 from trading_pipeline.defs.portfolio import assets as portfolio_assets
@@ -66,7 +71,7 @@ def build_definitions(settings: EnvSettings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*dg.load_assets_from_modules(modules), ledger_snapshot, dbt_analytics],
         asset_checks=dg.load_asset_checks_from_modules(check_modules),
-        jobs=[trading_session_job, position_monitor_job, analytics_job],
+        jobs=[trading_session_job, position_monitor_job, end_of_day_job, analytics_job],
         schedules=[trading_session_schedule, *ENTRY_SCHEDULES, end_of_day_analytics_schedule],
         sensors=[trading_run_failure_alert, dead_runs_marked_failed, position_monitor_sensor],
         resources={**build_resources(settings), **analytics_resources(settings)},

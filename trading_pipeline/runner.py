@@ -21,7 +21,12 @@ from trading_pipeline.core.calendar import ET, decision_times, is_session, previ
 from trading_pipeline.core.decisions import DecisionKind
 from trading_pipeline.core.orders import PositionEffect
 from trading_pipeline.definitions import build_definitions
-from trading_pipeline.defs.partitions import DECISION_TIME_TAG, EXECUTION_LANE, EXECUTION_LANE_TAG
+from trading_pipeline.defs.partitions import (
+    DECISION_TIME_TAG,
+    EXECUTION_LANE,
+    EXECUTION_LANE_TAG,
+    end_of_day_time,
+)
 from trading_pipeline.defs.run_health import process_tags
 from trading_pipeline.settings import EnvSettings, load_config
 
@@ -209,6 +214,8 @@ def run_sessions(
     config = load_config(settings.config)
     defs = build_definitions(settings)
     job = defs.resolve_job_def("trading_session_job")
+    end_of_day_job = defs.resolve_job_def("end_of_day_job")
+    days: list[dg.ExecuteInProcessResult] = []
     ledger = SqlLedger.open(settings.resolved_ledger_url)
     instance = dg.DagsterInstance.get()
     last = end if is_session(end) else previous_session(end)
@@ -225,13 +232,31 @@ def run_sessions(
                 run_config=QUIET,
             )
             ticks.append(tick_report(session, at, result, ledger, config.universe.regime_underlying))
+        wait_for_execution_lane(instance, lane_timeout_seconds)
+        end_of_day = end_of_day_job.execute_in_process(
+            partition_key=session.isoformat(),
+            instance=instance,
+            raise_on_error=False,
+            tags={DECISION_TIME_TAG: end_of_day_time(session).isoformat(), **lane_tags},
+            run_config=QUIET,
+        )
+        days.append(end_of_day)
     analytics = defs.resolve_job_def("analytics_job").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET, tags=process_tags()
     )
     summary = _summary(ticks, ledger, analytics.success, config.account.starting_equity)
-    return RunReport(
-        ticks, summary, ok=all(t.success or t.failed_checks for t in ticks) and analytics.success
+    settled = sum(_metadata(d).get("expirations", {}).get("settled_positions", 0) for d in days)
+    summary.insert(
+        1,
+        f"end of day: {sum(d.success for d in days)} of {len(days)} runs;"
+        f" positions settled at expiration: {settled}",
     )
+    ok = (
+        all(t.success or t.failed_checks for t in ticks)
+        and all(d.success for d in days)
+        and analytics.success
+    )
+    return RunReport(ticks, summary, ok=ok)
 
 
 def _summary(

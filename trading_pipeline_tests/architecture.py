@@ -11,6 +11,7 @@ SESSION_ASSETS = frozenset(
         "dealer_gamma_exposure",
         "market_regime",
         "trade_candidates",
+        "expirations",
         "broker_reconciliation",
         "working_orders",
         "risk_approved_orders",
@@ -35,6 +36,7 @@ SNAPSHOT_TABLES = (
     "stale_marks",
     "iv_observations",
     "reconciliation_breaks",
+    "stock_lots",
 )
 SNAPSHOT_ASSETS = frozenset(f"ledger_snapshot/{table}" for table in SNAPSHOT_TABLES)
 DBT_MARTS = frozenset({"daily_pnl", "trades", "strategy_performance"})

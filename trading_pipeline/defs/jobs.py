@@ -23,6 +23,7 @@ trading_session_job = dg.define_asset_job(
 #: to P&L. No asset that opens a position (ENTRY_ASSETS) is selected.
 MONITOR_ASSETS = (
     "option_chains",
+    "expirations",
     "broker_reconciliation",
     "working_orders",
     "positions",
@@ -48,4 +49,13 @@ analytics_job = dg.define_asset_job(
     selection=build_dbt_asset_selection([dbt_analytics]),
     executor_def=dg.in_process_executor,
     description="dbt models over the latest ledger snapshot: daily P&L, trades, strategy performance.",
+)
+
+end_of_day_job = dg.define_asset_job(
+    name="end_of_day_job",
+    selection=dg.AssetSelection.assets("expirations", "broker_reconciliation", "account_balances"),
+    executor_def=dg.in_process_executor,
+    tags={EXECUTION_LANE_TAG: EXECUTION_LANE},
+    description="After the close: settle expired positions, reconcile the broker (which settles its side), "
+    "and record the account's balances.",
 )

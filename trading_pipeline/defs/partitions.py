@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 
@@ -53,3 +53,13 @@ def strategies_of(context: dg.AssetExecutionContext) -> frozenset[str] | None:
     if not names:
         raise ValueError(f"run tag {STRATEGIES_TAG}={tagged!r} names no strategy")
     return names
+
+
+#: The end-of-day run's time after a session's close (16:15 ET, 13:15 ET on half-days): PM-settled options
+#: have settled and the close is in the daily bar.
+END_OF_DAY_AFTER_CLOSE = timedelta(minutes=15)
+
+
+def end_of_day_time(session: date) -> datetime:
+    """When the end-of-day job of `session` runs (its decision-time tag)."""
+    return session_close(session) + END_OF_DAY_AFTER_CLOSE

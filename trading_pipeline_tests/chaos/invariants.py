@@ -109,9 +109,10 @@ def _ladder_matches_broker(world: World) -> list[str]:
             )
         last = int(confirmed["step"].max()) if len(confirmed) else 0
         if order.step != last:
+            recorded = [(int(s.step), s.status) for s in mine.itertuples()] if len(mine) else []
             violations.append(
                 f"ladder: broker order {order.client_order_id} works at step {order.step}, the ledger's last"
-                f" confirmed step is {last}"
+                f" confirmed step is {last} (ledger steps {recorded}, broker {order.status.value})"
             )
         elif last and order.limit_price is not None:
             limit = confirmed.loc[confirmed["step"] == last, "limit_price"].iloc[0]

@@ -305,7 +305,8 @@ def test_a_replace_at_the_broker_the_ledger_never_claimed_is_a_violation() -> No
 
     assert check_invariants(world, LIMITS) == [
         "ladder: broker order entry-1 is at step 1, never claimed in the ledger",
-        "ladder: broker order entry-1 works at step 1, the ledger's last confirmed step is 0",
+        "ladder: broker order entry-1 works at step 1, the ledger's last confirmed step is 0"
+        " (ledger steps [], broker WORKING)",
     ]
 
 
@@ -314,6 +315,7 @@ def test_a_step_applied_at_the_broker_but_left_unconfirmed_is_a_violation() -> N
 
     assert check_invariants(world, LIMITS) == [
         "ladder: broker order entry-1 works at step 1, the ledger's last confirmed step is 0"
+        " (ledger steps [(1, 'REQUESTED')], broker WORKING)"
     ]
 
 

@@ -32,7 +32,14 @@ from trading_pipeline.adapters.brokers.base import (
     BrokerRejectedError,
 )
 from trading_pipeline.adapters.market_data.base import MarketData
-from trading_pipeline.core.calendar import ET, days_to_expiry, is_market_open, session_close, years_to_expiry
+from trading_pipeline.core.calendar import (
+    ET,
+    days_to_expiry,
+    expiration_datetime,
+    is_market_open,
+    session_close,
+    years_to_expiry,
+)
 from trading_pipeline.core.candidates import is_defined_risk
 from trading_pipeline.core.chain import MissingLegError, leg_quotes, leg_rows, normalize_chain
 from trading_pipeline.core.fills import (
@@ -43,12 +50,21 @@ from trading_pipeline.core.fills import (
     fill_structure,
     limit_is_marketable,
 )
-from trading_pipeline.core.instruments import Leg, legs_from_json, legs_to_json, net_contracts, to_money
+from trading_pipeline.core.instruments import (
+    Leg,
+    Side,
+    legs_from_json,
+    legs_to_json,
+    net_contracts,
+    parse_occ_symbol,
+    to_money,
+)
 from trading_pipeline.core.margin import naked_base_pct, uncovered_requirement, worst_expiry_payoff
-from trading_pipeline.core.orders import OrderIntent, OrderStatus
+from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect
 from trading_pipeline.core.pnl import structure_value
 from trading_pipeline.core.positions import Fill
 from trading_pipeline.core.pricing import implied_vol
+from trading_pipeline.core.settlement import intrinsic_value as intrinsic
 
 _metadata = sa.MetaData()
 paper_orders = sa.Table(
@@ -304,10 +320,61 @@ class PaperBroker:
         return self._store(order, intent, now)
 
     def advance(self, now: datetime) -> None:
-        """Match every working order against the market at `now` (once per order and time), and expire
-        those whose session has closed."""
+        """Match every working order against the market at `now` (once per order and time), expire those
+        whose session has closed, and settle every contract held past its expiration."""
         for row in self._rows(working_only=True):
             self._work(row, now)
+        self._settle_expired(now)
+
+    def _settle_expired(self, now: datetime) -> None:
+        """Take expired contracts out of the account as the OCC does: one settlement order per contract and
+        expiration (client order id `expiry-...`, not ours), filled at intrinsic value from the underlying's
+        price at settlement (the open for AM-settled roots, else the close). Delivered shares are not kept:
+        the account's value counts them at intrinsic, which is what a delivery is worth at the close."""
+        underlying_of = {
+            leg.contract.occ_symbol: row.underlying
+            for row in self._rows()
+            for leg in legs_from_json(json.loads(row.legs))
+        }
+        for position in self.positions():
+            contract = parse_occ_symbol(position.occ_symbol)
+            settles_at = expiration_datetime(contract.expiration, contract.root)
+            if now < settles_at:
+                continue
+            underlying = underlying_of[position.occ_symbol]
+            price = Decimal(str(round(self._market.spot(underlying, settles_at), 2)))
+            value = intrinsic(contract, price)
+            side = Side.SELL if position.quantity > 0 else Side.BUY
+            leg = Leg(contract, side)
+            client_order_id = (
+                f"expiry-{position.occ_symbol.replace(' ', '')}-{contract.expiration.isoformat()}"
+            )
+            broker_order_id = "paper-" + hashlib.sha256(client_order_id.encode()).hexdigest()[:16]
+            quantity = abs(position.quantity)
+            fill = Fill(
+                fill_id=f"{broker_order_id}-1",
+                client_order_id=client_order_id,
+                broker_order_id=broker_order_id,
+                filled_at=settles_at.astimezone(UTC),
+                quantity=quantity,
+                net_value=structure_value((leg,), (value,)),
+                leg_prices=(value,),
+                commission=Decimal(0),
+            )
+            message = f"settled at expiration: {underlying} {price}, intrinsic {value}"
+            order = BrokerOrder(broker_order_id, client_order_id, OrderStatus.FILLED, (fill,), message)
+            intent = OrderIntent(
+                client_order_id=client_order_id,
+                strategy="expiration",
+                session=contract.expiration,
+                decision_time=settles_at,
+                underlying=underlying,
+                legs=(leg,),
+                quantity=quantity,
+                limit_price=fill.net_value,
+                effect=PositionEffect.CLOSE,
+            )
+            self._store(order, intent, settles_at)
 
     def cancel(self, client_order_id: str, now: datetime) -> BrokerOrder:
         """Cancel a working order once it met the market at `now` (it may fill first, as at a real broker)."""

@@ -15,6 +15,7 @@ from trading_pipeline.core.ladder import OrderStep, StepStatus
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
 from trading_pipeline.core.positions import Fill, Position, PositionMark, StaleMark
 from trading_pipeline.core.reconciliation import ReconciliationBreak
+from trading_pipeline.core.settlement import StockDelivery
 from trading_pipeline.core.trading_state import TradingStateEvent
 
 
@@ -131,6 +132,16 @@ class Ledger(Protocol):
 
     def trading_state_events(self) -> list[TradingStateEvent]:
         """Every trading-state change in the order recorded."""
+        ...
+
+    def record_expiration(
+        self, intent: OrderIntent, fill: Fill, deliveries: tuple[StockDelivery, ...], message: str
+    ) -> bool:
+        """Record a position's expiration (intent FILLED at once, its fill, the shares delivered) once."""
+        ...
+
+    def stock_lots(self) -> list[StockDelivery]:
+        """Every delivery of shares by exercise or assignment, oldest first."""
         ...
 
     def request_step(self, step: OrderStep) -> bool:

@@ -36,6 +36,7 @@ from trading_pipeline.core.positions import (
     positions_from_fills,
 )
 from trading_pipeline.core.reconciliation import BreakKind, ReconciliationBreak
+from trading_pipeline.core.settlement import StockDelivery
 from trading_pipeline.core.trading_state import TradingStateEvent
 
 #: Arbitrary constant key of the PostgreSQL advisory lock that makes decisions one writer at a time.
@@ -499,6 +500,34 @@ class SqlLedger:
         with self._read() as conn:
             found = conn.execute(select(table).order_by(table.c.id)).mappings().all()
         return [rows.trading_state_from_row(row) for row in found]
+
+    # expirations
+
+    def record_expiration(
+        self, intent: OrderIntent, fill: Fill, deliveries: tuple[StockDelivery, ...], message: str
+    ) -> bool:
+        """Record a position's expiration at once: its closing intent straight to FILLED (never sendable),
+        the settlement fill and the shares delivered; False when that fill was recorded before."""
+        with self.exclusive() as locked, locked._write() as conn:
+            if conn.execute(select(schema.fills.c.id).where(schema.fills.c.fill_id == fill.fill_id)).first():
+                return False
+            locked.record_intent(intent)
+            locked.record_fill(fill)
+            locked.record_order_update(
+                intent.client_order_id, fill.broker_order_id, OrderStatus.FILLED, fill.filled_at, message
+            )
+            for delivery in deliveries:
+                conn.execute(schema.stock_lots.insert().values(rows.stock_lot_row(fill.fill_id, delivery)))
+            return True
+
+    def stock_lots(self) -> list[StockDelivery]:
+        """Every delivery of shares by exercise or assignment, oldest first."""
+        table = schema.stock_lots
+        with self._read() as conn:
+            return [
+                rows.stock_lot_from_row(row)
+                for row in conn.execute(select(table).order_by(table.c.id)).mappings()
+            ]
 
     # ladder steps of working orders
 

@@ -13,6 +13,7 @@ from trading_pipeline.core.instruments import legs_from_json, legs_to_json
 from trading_pipeline.core.ladder import OrderStep, StepKind, StepStatus
 from trading_pipeline.core.orders import OrderIntent, OrderStatus, PositionEffect
 from trading_pipeline.core.positions import GREEKS, Fill, Position, PositionMark, PositionStatus, StaleMark
+from trading_pipeline.core.settlement import StockDelivery
 from trading_pipeline.core.trading_state import TradingState, TradingStateEvent, Trigger
 
 Row = Mapping[str, Any]
@@ -246,4 +247,29 @@ def order_step_from_row(row: Row) -> OrderStep:
         status=StepStatus(row["status"]),
         answered_at=row["answered_at"],
         message=row["message"],
+    )
+
+
+def stock_lot_row(fill_id: str, delivery: StockDelivery) -> dict[str, Any]:
+    """Column values of the shares one settled leg delivered."""
+    return {
+        "fill_id": fill_id,
+        "occ_symbol": delivery.occ_symbol,
+        "position_id": delivery.position_id,
+        "underlying": delivery.underlying,
+        "shares": delivery.shares,
+        "price": delivery.price,
+        "acquired_at": delivery.acquired_at,
+    }
+
+
+def stock_lot_from_row(row: Row) -> StockDelivery:
+    """A recorded delivery of shares."""
+    return StockDelivery(
+        underlying=row["underlying"],
+        shares=row["shares"],
+        price=row["price"],
+        acquired_at=row["acquired_at"],
+        position_id=row["position_id"],
+        occ_symbol=row["occ_symbol"],
     )

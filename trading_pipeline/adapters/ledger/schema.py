@@ -271,6 +271,22 @@ trading_state_events = Table(
     Column("session", Date, nullable=True),
 )
 
+#: Shares delivered by exercise or assignment at expiration: one row per option leg settled by delivery,
+#: at the strike (the lot's cost basis), tied to the expiration fill that closed the option position.
+stock_lots = Table(
+    "stock_lots",
+    metadata,
+    _id_column(),
+    Column("fill_id", String(128), ForeignKey("fills.fill_id"), nullable=False, index=True),
+    Column("occ_symbol", String(32), nullable=False),
+    Column("position_id", String(64), nullable=False),
+    Column("underlying", String(16), nullable=False),
+    Column("shares", Integer, nullable=False),
+    Column("price", Money, nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    UniqueConstraint("fill_id", "occ_symbol"),
+)
+
 #: The ladder of each working order: one row per step (a new limit, or the final cancel), claimed once by
 #: (order, step) before the broker is asked, then answered. The rows are the order's ladder history.
 order_steps = Table(

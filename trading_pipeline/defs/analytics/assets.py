@@ -114,6 +114,7 @@ SNAPSHOT_TABLES = (
     "stale_marks",
     "iv_observations",
     "reconciliation_breaks",
+    "stock_lots",
 )
 SNAPSHOT_PREFIX = "ledger_snapshot"
 

@@ -1,4 +1,5 @@
-"""Execution: reconcile with the broker first, then send approved intents at most once, through the ledger."""
+"""Execution: settle expirations, reconcile with the broker, step resting orders, then send approved
+intents at most once, through the ledger."""
 
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from trading_pipeline.adapters.brokers.submission import (
 from trading_pipeline.adapters.ledger.base import Ledger
 from trading_pipeline.adapters.notify.base import Notifier, Severity
 from trading_pipeline.core.orders import OrderIntent, OrderStatus
+from trading_pipeline.defs.execution.expirations import account_balances, expirations
 from trading_pipeline.defs.metadata import table_preview
 from trading_pipeline.defs.partitions import decision_time_of, session_partitions
 from trading_pipeline.defs.resources import (
@@ -83,7 +85,9 @@ def send_intents(
     )
 
 
-@dg.asset(partitions_def=session_partitions, group_name="execution", compute_kind="broker")
+@dg.asset(
+    partitions_def=session_partitions, group_name="execution", compute_kind="broker", deps=[expirations]
+)
 def broker_reconciliation(
     context: dg.AssetExecutionContext,
     ledger: LedgerResource,
@@ -91,8 +95,9 @@ def broker_reconciliation(
     notifier: NotifierResource,
     trading_config: TradingConfigResource,
 ) -> ReconciliationReport:
-    """Sync unfinished orders and compare the broker's orders and positions with the ledger before
-    anything new is decided; unexplained differences are recorded, alerted, and block entries."""
+    """Once the ledger has settled expired positions (upstream), sync unfinished orders and compare the
+    broker's orders and positions with the ledger before anything new is decided; unexplained differences
+    are recorded, alerted, and block entries."""
     now = decision_time_of(context, trading_config.load())
     report = reconcile(ledger.ledger(), broker.broker(), now)
     for found in report.breaks:
@@ -192,3 +197,6 @@ def order_submissions(
         {**action_counts(results), "orders": table_preview(submissions_table(results))}
     )
     return results
+
+
+__all__ = ["account_balances", "broker_reconciliation", "expirations", "order_submissions", "working_orders"]
