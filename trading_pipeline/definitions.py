@@ -32,6 +32,7 @@ from trading_pipeline.defs.risk import checks as risk_checks
 from trading_pipeline.defs.schedules import (
     ENTRY_SCHEDULES,
     end_of_day_analytics_schedule,
+    end_of_day_schedule,
     trading_session_schedule,
 )
 from trading_pipeline.defs.sensors import (
@@ -72,7 +73,12 @@ def build_definitions(settings: EnvSettings | None = None) -> dg.Definitions:
         assets=[*dg.load_assets_from_modules(modules), ledger_snapshot, dbt_analytics],
         asset_checks=dg.load_asset_checks_from_modules(check_modules),
         jobs=[trading_session_job, position_monitor_job, end_of_day_job, analytics_job],
-        schedules=[trading_session_schedule, *ENTRY_SCHEDULES, end_of_day_analytics_schedule],
+        schedules=[
+            trading_session_schedule,
+            *ENTRY_SCHEDULES,
+            end_of_day_schedule,
+            end_of_day_analytics_schedule,
+        ],
         sensors=[trading_run_failure_alert, dead_runs_marked_failed, position_monitor_sensor],
         resources={**build_resources(settings), **analytics_resources(settings)},
     )

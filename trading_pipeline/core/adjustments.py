@@ -18,11 +18,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from trading_pipeline.core.chain import MissingLegError, leg_rows
-from trading_pipeline.core.decisions import Decision, DecisionKind, make_decision_id
+from trading_pipeline.core.decisions import DecisionKind
 from trading_pipeline.core.fills import LegQuote, limit_price
 from trading_pipeline.core.instruments import Leg, Right, Side
-from trading_pipeline.core.intents import ExitPlan
-from trading_pipeline.core.orders import OrderIntent, PositionEffect, make_client_order_id
+from trading_pipeline.core.intents import ExitPlan, position_order_plan
 from trading_pipeline.core.positions import Position
 from trading_pipeline.core.selection import (
     SelectionError,
@@ -109,36 +108,9 @@ def _roll_plan(
 ) -> ExitPlan:
     """The roll's decision and its one multi-leg intent (closing legs first, then the new ones); one roll
     decision per tick, so a rerun of the tick replays the same ids."""
-    key = f"roll:{position.position_id}:{now.isoformat()}"
-    decision_id = make_decision_id(position.strategy, session, DecisionKind.ROLL, key)
     limit = limit_price(legs, quotes, limit_fraction)
-    intent = OrderIntent(
-        client_order_id=make_client_order_id(position.strategy, session, key, legs, PositionEffect.ROLL),
-        strategy=position.strategy,
-        session=session,
-        decision_time=now,
-        underlying=position.underlying,
-        legs=legs,
-        quantity=position.quantity,
-        limit_price=limit,
-        effect=PositionEffect.ROLL,
-        position_id=position.position_id,
-        reason=reason,
-        tags={"decision_id": decision_id},
-    )
-    decision = Decision(
-        decision_id=decision_id,
-        session=session,
-        decided_at=now,
-        strategy=position.strategy,
-        underlying=position.underlying,
-        kind=DecisionKind.ROLL,
-        approved=True,
-        reasons=(reason,),
-        client_order_id=intent.client_order_id,
-        details={"limit_price": str(limit), "legs": [leg.contract.occ_symbol for leg in legs]},
-    )
-    return ExitPlan(decision, intent)
+    details = {"limit_price": str(limit), "legs": [leg.contract.occ_symbol for leg in legs]}
+    return position_order_plan(position, legs, limit, DecisionKind.ROLL, reason, details, session, now)
 
 
 def _quote(row: pd.Series) -> LegQuote:

@@ -112,20 +112,42 @@ def plan_exit(
     if reason is None:
         return None
     closing = tuple(leg.closing() for leg in position.legs)
-    # One exit decision per tick: a tick whose exit was not filled (IOC, not marketable) leaves the next
-    # tick free to decide again at its own price; a rerun of the same tick replays the same id.
-    key = f"exit:{position.position_id}:{now.isoformat()}"
-    decision_id = make_decision_id(position.strategy, session, DecisionKind.EXIT, key)
+    # One exit decision per tick: a tick whose exit did not fill leaves the next tick free to decide again
+    # at its own price (no close on its way); a rerun of the same tick replays the same id.
+    details = {"mark_value": str(mark.mark_value), "entry_value": str(position.entry_value)}
+    limit = limit_price(closing, tuple(quotes), limit_fraction)
+    return position_order_plan(position, closing, limit, DecisionKind.EXIT, reason, details, session, now)
+
+
+#: The order effect of each kind of decision about an open position.
+_EFFECT_OF = {DecisionKind.EXIT: PositionEffect.CLOSE, DecisionKind.ROLL: PositionEffect.ROLL}
+
+
+def position_order_plan(
+    position: Position,
+    legs: tuple[Leg, ...],
+    limit: Decimal,
+    kind: DecisionKind,
+    reason: str,
+    details: dict[str, object],
+    session: date,
+    now: datetime,
+) -> ExitPlan:
+    """The decision and the one intent of an order on an open position (an exit, a roll): ids derived
+    from the position, the kind and the tick, so a rerun of the tick replays them."""
+    key = f"{kind.value.lower()}:{position.position_id}:{now.isoformat()}"
+    decision_id = make_decision_id(position.strategy, session, kind, key)
+    effect = _EFFECT_OF[kind]
     intent = OrderIntent(
-        client_order_id=make_client_order_id(position.strategy, session, key, closing, PositionEffect.CLOSE),
+        client_order_id=make_client_order_id(position.strategy, session, key, legs, effect),
         strategy=position.strategy,
         session=session,
         decision_time=now,
         underlying=position.underlying,
-        legs=closing,
+        legs=legs,
         quantity=position.quantity,
-        limit_price=limit_price(closing, tuple(quotes), limit_fraction),
-        effect=PositionEffect.CLOSE,
+        limit_price=limit,
+        effect=effect,
         position_id=position.position_id,
         reason=reason,
         tags={"decision_id": decision_id},
@@ -136,11 +158,11 @@ def plan_exit(
         decided_at=now,
         strategy=position.strategy,
         underlying=position.underlying,
-        kind=DecisionKind.EXIT,
+        kind=kind,
         approved=True,
         reasons=(reason,),
         client_order_id=intent.client_order_id,
-        details={"mark_value": str(mark.mark_value), "entry_value": str(position.entry_value)},
+        details=details,
     )
     return ExitPlan(decision, intent)
 

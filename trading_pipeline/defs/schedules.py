@@ -9,8 +9,8 @@ from datetime import datetime, time
 import dagster as dg
 
 from trading_pipeline.core.calendar import ET, is_session, session_close, session_of
-from trading_pipeline.defs.jobs import analytics_job, trading_session_job
-from trading_pipeline.defs.partitions import DECISION_TIME_TAG, STRATEGIES_TAG
+from trading_pipeline.defs.jobs import analytics_job, end_of_day_job, trading_session_job
+from trading_pipeline.defs.partitions import DECISION_TIME_TAG, STRATEGIES_TAG, end_of_day_time
 from trading_pipeline.settings import EnvSettings, PipelineConfig, load_config
 
 CONFIG: PipelineConfig = load_config(EnvSettings().config)
@@ -79,6 +79,36 @@ ENTRY_SCHEDULES = [
     for name, params in CONFIG.strategies.sections().items()
     if params.enabled  # type: ignore[attr-defined]
 ]
+
+
+@dg.schedule(
+    job=end_of_day_job,
+    cron_schedule=["15 13 * * 1-5", "15 16 * * 1-5"],
+    execution_timezone="America/New_York",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+def end_of_day_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    """Settles expirations, reconciles the broker and records the account 15 minutes after each close
+    (13:15 ET on half-days, 16:15 ET otherwise)."""
+    return end_of_day_tick(context.scheduled_execution_time)
+
+
+def end_of_day_tick(tick: datetime) -> dg.RunRequest | dg.SkipReason:
+    """The end-of-day run of the session closing 15 minutes before `tick`, or why there is none."""
+    day = tick.astimezone(ET).date()
+    if not is_session(day):
+        return dg.SkipReason(f"{day.isoformat()} is not an NYSE session")
+    due = end_of_day_time(day)
+    if tick.astimezone(ET).replace(second=0, microsecond=0) != due.astimezone(ET):
+        return dg.SkipReason(
+            f"the end of day of {day.isoformat()} runs at {due.astimezone(ET):%H:%M} ET,"
+            f" not {tick.astimezone(ET):%H:%M} ET"
+        )
+    return dg.RunRequest(
+        run_key=f"end-of-day-{day.isoformat()}",
+        partition_key=day.isoformat(),
+        tags={DECISION_TIME_TAG: due.isoformat()},
+    )
 
 
 @dg.schedule(

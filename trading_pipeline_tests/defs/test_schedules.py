@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import dagster as dg
 import pytest
 
-from trading_pipeline.core.calendar import ET
+from trading_pipeline.core.calendar import ET, at_et
 from trading_pipeline.defs.partitions import DECISION_TIME_TAG, STRATEGIES_TAG
 from trading_pipeline.defs.schedules import (
     ENTRY_SCHEDULES,
     end_of_day_analytics_schedule,
+    end_of_day_schedule,
     entry_schedule,
     trading_session_schedule,
 )
@@ -157,3 +158,31 @@ def test_entry_schedules_key_their_runs_per_strategy_and_minute() -> None:
     assert condor.run_key == "iron_condor-2025-12-01T1000"
     assert (spread.tags[STRATEGIES_TAG], condor.tags[STRATEGIES_TAG]) == ("credit_spread", "iron_condor")
     assert STRATEGIES_TAG not in every.tags
+
+
+def test_end_of_day_schedule_on_christmas_skips_as_not_a_session() -> None:
+    context = dg.build_schedule_context(scheduled_execution_time=at_et(date(2025, 12, 25), time(16, 15)))
+
+    result = end_of_day_schedule(context)
+
+    assert isinstance(result, dg.SkipReason)
+    assert "2025-12-25 is not an NYSE session" in str(result.skip_message)
+
+
+@pytest.mark.parametrize(
+    ("day", "runs_at", "skipped_at"),
+    [(date(2025, 11, 28), time(13, 15), time(16, 15)), (date(2025, 12, 1), time(16, 15), time(13, 15))],
+    ids=["half-day", "full-day"],
+)
+def test_end_of_day_schedule_runs_15_minutes_after_the_sessions_own_close(
+    day: date, runs_at: time, skipped_at: time
+) -> None:
+    # Act
+    run = end_of_day_schedule(dg.build_schedule_context(scheduled_execution_time=at_et(day, runs_at)))
+    skip = end_of_day_schedule(dg.build_schedule_context(scheduled_execution_time=at_et(day, skipped_at)))
+
+    # Assert
+    assert isinstance(run, dg.RunRequest)
+    assert (run.run_key, run.partition_key) == (f"end-of-day-{day.isoformat()}", day.isoformat())
+    assert run.tags[DECISION_TIME_TAG] == at_et(day, runs_at).isoformat()
+    assert isinstance(skip, dg.SkipReason)

@@ -21,11 +21,13 @@ from trading_pipeline_tests.pipeline_harness import (
 
 BROKER_TOUCHING = {"order_submissions", "exit_orders"}
 #: What a run stores when a blocking chain check fails: the checked chain itself (gotcha 3), what does not
-#: read it, and the reconciliation (it reads the broker and never sends).
+#: read it, the ledger's settlement of expired positions and the reconciliation (it reads the broker and
+#: never sends).
 MATERIALIZED_WHEN_THE_CHAIN_FAILS = {
     "underlying_bars",
     "realized_vol",
     "option_chains",
+    "expirations",
     "broker_reconciliation",
 }
 CHAIN_CHECKS = {
