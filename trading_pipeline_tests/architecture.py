@@ -20,6 +20,7 @@ SESSION_ASSETS = frozenset(
         "position_marks",
         "exit_orders",
         "portfolio_risk",
+        "early_assignment_risk",
         "portfolio_pnl",
     }
 )

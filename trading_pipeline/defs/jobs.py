@@ -30,6 +30,7 @@ MONITOR_ASSETS = (
     "position_marks",
     "exit_orders",
     "portfolio_risk",
+    "early_assignment_risk",
     "portfolio_pnl",
 )
 #: The assets that decide and send new entries.

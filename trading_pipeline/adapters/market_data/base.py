@@ -49,3 +49,13 @@ class DataCoverage(Protocol):
     def coverage(self, symbol: str) -> tuple[date, date]:
         """The first and last session with a bar of `symbol`."""
         ...
+
+
+@runtime_checkable
+class DividendCalendar(Protocol):
+    """A provider that knows an underlying's cash dividends by ex-date (declared ahead of their ex-dates),
+    for the early-assignment risk of short calls."""
+
+    def dividends(self, symbol: str, start: date, end: date) -> pd.Series:
+        """Cash dividends per share with ex-dates in [start, end], indexed by ex-date (empty: none)."""
+        ...

@@ -93,6 +93,15 @@ class FileCarry:
             )
         return float(known.iloc[-1])
 
+    def dividends(self, underlying: str) -> pd.Series:
+        """Cash dividends per share of `underlying` by ex-date (empty for one that pays none)."""
+        symbol = underlying.strip().upper()
+        if symbol in NO_DIVIDEND:
+            return pd.Series([], index=pd.DatetimeIndex([], name="ex_date"), name="amount", dtype=float)
+        if symbol not in DIVIDEND_SYMBOL:
+            raise MarketDataError(f"no dividend history for {symbol}; known: {sorted(DIVIDEND_SYMBOL)}")
+        return _dividends(self.data_dir / DIVIDENDS_FOLDER / f"{DIVIDEND_SYMBOL[symbol]}.csv")
+
     def carry(self, underlying: str, as_of: datetime, spot: float) -> Carry:
         """Rate and trailing dividend yield of `underlying` at `as_of`, given its spot then."""
         symbol = underlying.strip().upper()

@@ -139,6 +139,12 @@ class ReplayMarket:
             raise MarketDataError(f"no {symbol} price before {as_of.isoformat()}")
         return float(bars["close"].iloc[position - 1])
 
+    def dividends(self, symbol: str, start: date, end: date) -> pd.Series:
+        """Cash dividends per share of `symbol` with ex-dates in [start, end], from the dividends folder."""
+        every = self._carry.dividends(symbol)
+        days = every.index.date
+        return every[(days >= start) & (days <= end)]
+
     def carry(self, underlying: str, as_of: datetime) -> Carry:
         """The T-bill rate published before `as_of` and the trailing dividend yield at the spot then."""
         return self._carry.carry(underlying, as_of, self.spot(underlying, as_of))

@@ -1,6 +1,6 @@
 """Positions, their marks, exits, portfolio greeks and P&L: the lifecycle after an entry fills."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import dagster as dg
@@ -8,9 +8,12 @@ import pandas as pd
 
 from trading_pipeline.adapters.brokers.submission import SubmissionResult
 from trading_pipeline.adapters.ledger.base import Ledger
+from trading_pipeline.adapters.market_data.base import DividendCalendar
 from trading_pipeline.adapters.notify.base import Notifier, Severity
 from trading_pipeline.core.account import account_pnl
+from trading_pipeline.core.calendar import ET
 from trading_pipeline.core.chain import leg_quotes, leg_rows
+from trading_pipeline.core.early_assignment import EarlyAssignmentRisk, early_assignment_risks
 from trading_pipeline.core.exits import ExitRules
 from trading_pipeline.core.intents import ExitPlan, plan_exit
 from trading_pipeline.core.marking import BookMarks, book_greeks, mark_book
@@ -31,11 +34,15 @@ from trading_pipeline.defs.resources import (
     BrokerResource,
     ExecutionGuardResource,
     LedgerResource,
+    MarketDataResource,
     NotifierResource,
     TradingConfigResource,
 )
 from trading_pipeline.settings import PipelineConfig
 
+#: How far ahead the dividend calendar is read for the early-assignment check (the check itself looks one
+#: session ahead by default; a week covers weekends and holidays).
+DIVIDEND_LOOKAHEAD = timedelta(days=7)
 #: What a stale position misses this tick, said in metadata and in the warning.
 NO_EXIT_WHEN_STALE = "no exit decision this tick: no quote to price the position with"
 
@@ -273,3 +280,67 @@ def portfolio_pnl(
     }
     context.add_output_metadata(result)
     return result
+
+
+def spots_of(chain: pd.DataFrame) -> dict[str, float]:
+    """The underlying's price each underlying's chain rows were quoted against."""
+    firsts = chain.groupby("underlying", sort=False)["underlying_price"].first()
+    return {str(u): float(p) for u, p in firsts.items()}
+
+
+def risks_table(risks: list[EarlyAssignmentRisk]) -> pd.DataFrame:
+    columns = ["position_id", "contract", "short", "strike", "spot", "extrinsic", "dividend", "ex_date"]
+    return pd.DataFrame(
+        [
+            {
+                "position_id": r.position_id,
+                "contract": r.occ_symbol.replace(" ", ""),
+                "short": r.short_contracts,
+                "strike": float(r.strike),
+                "spot": float(r.spot),
+                "extrinsic": None if r.extrinsic is None else float(r.extrinsic),
+                "dividend": float(r.dividend),
+                "ex_date": r.ex_date.isoformat(),
+            }
+            for r in risks
+        ],
+        columns=columns,
+    )
+
+
+@dg.asset(partitions_def=session_partitions, group_name="portfolio", compute_kind="pandas")
+def early_assignment_risk(
+    context: dg.AssetExecutionContext,
+    positions: list[Position],
+    option_chains: pd.DataFrame,
+    market_data: MarketDataResource,
+    notifier: NotifierResource,
+    trading_config: TradingConfigResource,
+) -> list[EarlyAssignmentRisk]:
+    """Short in-the-money calls likely to be assigned before their ex-dividend date (extrinsic value below
+    the dividend, the ex-date the next session): flagged and warned, for the operator to roll or close."""
+    now = decision_time_of(context, trading_config.load())
+    today = now.astimezone(ET).date()
+    market = market_data.client()
+    underlyings = sorted({p.underlying for p in positions})
+    if isinstance(market, DividendCalendar):
+        ex_dividends = {u: market.dividends(u, today, today + DIVIDEND_LOOKAHEAD) for u in underlyings}
+        source = market.name
+    else:
+        ex_dividends = {u: pd.Series(dtype=float) for u in underlyings}
+        source = f"none: {market.name} has no dividend calendar"
+    risks = early_assignment_risks(positions, spots_of(option_chains), option_chains, ex_dividends, today)
+    if risks:
+        notifier.notifier().notify(
+            f"{len(risks)} short call(s) at risk of early assignment",
+            "; ".join(r.reason for r in risks),
+            Severity.WARNING,
+        )
+    context.add_output_metadata(
+        {
+            "at_risk": len(risks),
+            "dividend_source": source,
+            "risks": table_preview(risks_table(risks)),
+        }
+    )
+    return risks

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trading_pipeline.adapters.market_data.base import MarketDataError
+from trading_pipeline.adapters.market_data.base import DividendCalendar, MarketDataError
 from trading_pipeline.adapters.market_data.replay import BAR_FILES, ReplayMarket, read_bars
 from trading_pipeline.core.calendar import at_et, previous_session, sessions_between
 from trading_pipeline.core.chain import QUOTE_COLUMNS, enrich_chain, normalize_chain
@@ -252,3 +252,20 @@ def test_a_recorded_chain_without_an_underlying_price_gets_the_replayed_spot(mar
     # Assert
     assert len(chain) > 500
     assert (chain["underlying_price"] - 201.72).abs().max() < 0.01
+
+
+def test_dividends_are_the_files_cash_amounts_with_ex_dates_in_the_range(market: ReplayMarket) -> None:
+    # Act
+    december = market.dividends("SPY", date(2015, 12, 1), date(2015, 12, 31))
+    none = market.dividends("SPY", date(2015, 12, 19), date(2016, 3, 1))
+
+    # Assert: SPY's 2015-12-18 dividend (1.212); nothing until the next quarter's
+    assert [(d.date(), float(a)) for d, a in december.items()] == [(date(2015, 12, 18), 1.212)]
+    assert none.empty
+    assert isinstance(market, DividendCalendar)
+
+
+def test_vix_pays_no_dividend_and_an_unknown_symbol_is_refused_naming_it(market: ReplayMarket) -> None:
+    assert market.dividends("VIX", date(2015, 12, 1), date(2015, 12, 31)).empty
+    with pytest.raises(MarketDataError, match="no dividend history for ABCD"):
+        market.dividends("ABCD", date(2015, 12, 1), date(2015, 12, 31))
