@@ -86,9 +86,16 @@ class DagsterDev:
             raise AssertionError(f"GraphQL errors: {body['errors']}")
         return body["data"]
 
-    def launch_partition_run(self, job_name: str, partition_key: str, timeout: float = 300.0) -> RunOutcome:
-        """Launch one partition of a job through GraphQL and wait for the run to finish."""
+    def launch_partition_run(
+        self,
+        job_name: str,
+        partition_key: str,
+        timeout: float = 300.0,
+        tags: dict[str, str] | None = None,
+    ) -> RunOutcome:
+        """Launch one partition of a job through GraphQL (with `tags`) and wait for the run to finish."""
         started = time.monotonic()
+        every_tag = {"dagster/partition": partition_key, **(tags or {})}
         params = {
             "selector": {
                 "repositoryLocationName": LOCATION_NAME,
@@ -96,7 +103,7 @@ class DagsterDev:
                 "jobName": job_name,
             },
             "runConfigData": {},
-            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition_key}]},
+            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in every_tag.items()]},
         }
         launched = self.graphql(LAUNCH_RUN, {"executionParams": params})["launchRun"]
         if launched["__typename"] != "LaunchRunSuccess":
