@@ -19,6 +19,7 @@ import yaml
 from trading_pipeline.adapters.brokers.paper import paper_orders
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.core.calendar import at_et
+from trading_pipeline.core.positions import Position
 from trading_pipeline.core.strategies.names import SHORT_STRANGLE as STRANGLE
 from trading_pipeline.definitions import defs as production_defs
 from trading_pipeline.defs.analytics.assets import SnapshotDirResource, dbt_resource
@@ -143,6 +144,14 @@ class PipelineHarness:
         ledger = self.with_ledger()
         try:
             return ledger.snapshot()
+        finally:
+            ledger.dispose()
+
+    def every_position(self) -> list[Position]:
+        """Every position in the ledger, open or closed, oldest first."""
+        ledger = self.with_ledger()
+        try:
+            return ledger.positions(open_only=False)
         finally:
             ledger.dispose()
 

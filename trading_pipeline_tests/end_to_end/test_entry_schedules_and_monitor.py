@@ -18,7 +18,6 @@ from trading_pipeline_tests.pipeline_harness import (
     AFTERNOON,
     ENTRY_SESSION,
     MORNING,
-    PipelineHarness,
     asset_metadata,
     make_harness,
     materialized,
@@ -42,14 +41,6 @@ class Runs:
     after_monitor: list[Position]
 
 
-def _positions(harness: PipelineHarness) -> list[Position]:
-    ledger = harness.with_ledger()
-    try:
-        return ledger.positions(open_only=False)
-    finally:
-        ledger.dispose()
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """The spread's entry schedule at ENTRY_SESSION 10:00 with every strategy enabled, then a monitor run at
@@ -61,14 +52,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     request = schedule(dg.build_schedule_context(scheduled_execution_time=tick))
     assert isinstance(request, dg.RunRequest)
     entry = harness.run_session(ENTRY_SESSION, MORNING, tags=request.tags)
-    opened = _positions(harness)
+    opened = harness.every_position()
     exiting = {
         name: {**section, **(EXIT_BY_DTE if name == STRATEGY else {})}
         for name, section in packaged_strategies().items()
     }
     exit_harness = make_harness(workdir, strategies=exiting, sessions=DECISION_TIMES)
     monitor = exit_harness.run_session(ENTRY_SESSION, MONITOR_AT, job="position_monitor_job")
-    return Runs(request, entry, opened, monitor, _positions(exit_harness))
+    return Runs(request, entry, opened, monitor, exit_harness.every_position())
 
 
 def test_entry_schedule_run_carries_its_strategy_tag(runs: Runs) -> None:

@@ -40,14 +40,6 @@ class MultiRun:
     after_exit: list[Position]
 
 
-def _positions(harness: PipelineHarness) -> list[Position]:
-    ledger = harness.with_ledger()
-    try:
-        return ledger.positions(open_only=False)
-    finally:
-        ledger.dispose()
-
-
 @pytest.fixture(scope="module")
 def multi_run(tmp_path_factory: pytest.TempPathFactory) -> MultiRun:
     """ENTRY_SESSION's morning tick with every strategy on, then its afternoon tick, where a time exit
@@ -55,14 +47,14 @@ def multi_run(tmp_path_factory: pytest.TempPathFactory) -> MultiRun:
     workdir = Path(tmp_path_factory.mktemp("multi_strategy"))
     harness = make_harness(workdir, strategies=packaged_strategies(), sessions=DECISION_TIMES)
     entry = harness.run_session(ENTRY_SESSION, MORNING)
-    opened = _positions(harness)
+    opened = harness.every_position()
     exiting = {
         name: {**section, **(EXIT_BY_DTE if "exit_dte" in section else {})}
         for name, section in packaged_strategies().items()
     }
     exit_harness = make_harness(workdir, strategies=exiting, sessions=DECISION_TIMES)
     exit_result = exit_harness.run_session(ENTRY_SESSION, AFTERNOON)
-    return MultiRun(harness, entry, exit_result, opened, _positions(exit_harness))
+    return MultiRun(harness, entry, exit_result, opened, exit_harness.every_position())
 
 
 def test_every_strategy_the_regime_permits_proposes_and_enters_once(multi_run: MultiRun) -> None:
