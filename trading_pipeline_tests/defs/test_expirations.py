@@ -143,3 +143,36 @@ def test_after_expiry_the_broker_and_the_ledger_both_settle_and_reconcile_withou
         (Decimal("0.00"), 1),
         (Decimal("10.00"), 1),
     ]
+
+
+def test_after_expiry_the_brokers_balances_hold_the_settlement_in_cash_and_no_expired_structure(
+    ledger: SqlLedger, paper: PaperBroker
+) -> None:
+    # Arrange: one strangle sold for 2.20 (the 540 put assigned 10.00 in the money at 530.00)
+    submit_idempotently(opening_intent(quantity=1, limit_price="-2.10"), ledger, paper, DECISION_TIME)
+
+    # Act
+    paper.advance(AFTER_CLOSE)
+    balances = paper.balances(AFTER_CLOSE)
+
+    # Assert: 100,000 + 220 credit - 1.30 commission - 1,000 paid at settlement; nothing left to value
+    assert balances.cash == Decimal("99218.70")
+    assert balances.net_liquidation == balances.cash
+    assert balances.option_requirement == Decimal("0.00")
+
+
+def test_a_position_that_cannot_be_settled_is_named_and_the_others_still_settle(ledger: SqlLedger) -> None:
+    # Arrange: a strangle, and a market with no bar on its expiration day
+    _open_strangle(ledger)
+    refused: dict[str, str] = {}
+
+    # Act
+    outcomes = settle_expired(
+        ledger, BarsMarket({EXPIRATION - timedelta(days=30): 530.0}), AFTER_CLOSE, refused
+    )
+
+    # Assert
+    assert outcomes == []
+    ((position_id, reason),) = refused.items()
+    assert position_id == ledger.positions()[0].position_id
+    assert "2025-04-17" in reason

@@ -252,9 +252,11 @@ class PaperBroker:
         return [BrokerPosition(symbol, quantity) for symbol, quantity in sorted(held.items())]
 
     def balances(self, now: datetime) -> AccountBalances:
-        """Cash after every fill and its costs; open structures marked at mid now (a leg without a quote is
-        valued at its last fill price) and margined: defined risk at its worst expiry loss, the rest Reg-T."""
+        """Cash after every fill and its costs; open structures (every contract still held: a settled one is
+        not) marked at mid now (a leg without a quote is valued at its last fill price) and margined: defined
+        risk at its worst expiry loss, the rest Reg-T."""
         rows = self._rows()
+        held = {p.occ_symbol for p in self.positions()}
         cash = self._starting_cash
         for row in rows:
             multiplier = legs_from_json(json.loads(row.legs))[0].contract.multiplier
@@ -262,6 +264,8 @@ class PaperBroker:
                 cash -= fill.net_value * fill.quantity * multiplier + fill.commission
         value, requirement = Decimal(0), Decimal(0)
         for underlying, legs, units, last_value in _open_structures(rows):
+            if not all(leg.contract.occ_symbol in held for leg in legs):
+                continue
             multiplier = legs[0].contract.multiplier
             try:
                 leg_rows_now = current_leg_rows(self._market, underlying, legs, now)

@@ -6,12 +6,14 @@ import dagster as dg
 import pandas as pd
 
 from trading_pipeline.adapters.ledger.base import Ledger
-from trading_pipeline.adapters.market_data.base import MarketData
+from trading_pipeline.adapters.market_data.base import MarketData, MarketDataError
 from trading_pipeline.core.account import account_pnl
 from trading_pipeline.core.calendar import ET, expiration_datetime
 from trading_pipeline.core.positions import Position
 from trading_pipeline.core.settlement import (
+    ExpirationError,
     ExpirationOutcome,
+    SettlementDataError,
     expiration_fill,
     expiration_intent,
     expiration_session,
@@ -40,14 +42,23 @@ def due_for_settlement(positions: list[Position], now: datetime) -> list[Positio
     ]
 
 
-def settle_expired(ledger: Ledger, market: MarketData, now: datetime) -> list[ExpirationOutcome]:
+def settle_expired(
+    ledger: Ledger, market: MarketData, now: datetime, refused: dict[str, str] | None = None
+) -> list[ExpirationOutcome]:
     """Settle every due position in the ledger (cash at intrinsic, deliveries at the strike, or worthless)
-    from the underlying's daily bar of its expiration; a position settled before is left as it is."""
+    from the underlying's daily bar of its expiration; a position settled before is left as it is, and one
+    that cannot be settled (legs expiring on several days, no bar) is named in `refused`, never blocking
+    the others."""
     outcomes = []
     for position in due_for_settlement(ledger.positions(open_only=True, as_of=now), now):
-        session = expiration_session(position)
-        bars = market.daily_bars(position.underlying, session - timedelta(days=7), session)
-        outcome = expire_position(position, settlement_prices(position, bars), now)
+        try:
+            session = expiration_session(position)
+            bars = market.daily_bars(position.underlying, session - timedelta(days=7), session)
+            outcome = expire_position(position, settlement_prices(position, bars), now)
+        except (ExpirationError, SettlementDataError, MarketDataError) as exc:
+            if refused is not None:
+                refused[position.position_id] = str(exc)
+            continue
         intent = expiration_intent(position, outcome)
         fill = expiration_fill(outcome, intent.client_order_id, SETTLEMENT_BROKER_ID)
         actions = ", ".join(
@@ -97,10 +108,14 @@ def expirations(
     AM-settled expiration or the close of a PM-settled one, ETF options delivered in the money (100 shares a
     contract at the strike) and worthless out of it; recorded once, as FILLED closes with their fills."""
     now = decision_time_of(context, trading_config.load())
-    outcomes = settle_expired(ledger.ledger(), market_data.client(), now)
+    refused: dict[str, str] = {}
+    outcomes = settle_expired(ledger.ledger(), market_data.client(), now, refused)
+    if refused:
+        context.log.warning(f"{len(refused)} expired position(s) not settled: {refused}")
     context.add_output_metadata(
         {
             "settled_positions": len(outcomes),
+            "not_settled": dg.MetadataValue.json(refused),
             "shares_delivered": sum(d.shares for o in outcomes for d in o.deliveries),
             "realized_pnl_net": float(sum(o.net_realized_pnl for o in outcomes)),
             "settlements": table_preview(outcomes_table(outcomes)),
