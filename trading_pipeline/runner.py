@@ -138,6 +138,10 @@ def _step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return failures
 
 
+#: How the tick report names an order by its effect.
+_VERB = {PositionEffect.OPEN: "ENTRY", PositionEffect.CLOSE: "EXIT", PositionEffect.ROLL: "ROLL"}
+
+
 def tick_report(
     session: date, at: datetime, result: dg.ExecuteInProcessResult, ledger: SqlLedger, symbol: str
 ) -> TickReport:
@@ -167,7 +171,7 @@ def _describe_tick(tick: TickReport, ledger: SqlLedger, symbol: str) -> None:
     for intent, status in ledger.intents(tick.session):
         if intent.decision_time != tick.at:
             continue
-        verb = "ENTRY" if intent.effect is PositionEffect.OPEN else "EXIT"
+        verb = _VERB[intent.effect]
         tick.lines.append(
             f"{verb} {intent.strategy} x{intent.quantity} limit {intent.limit_price} -> {status.value}"
         )

@@ -33,9 +33,19 @@ def dead_runs_marked_failed(context: dg.SensorEvaluationContext) -> dg.SkipReaso
     return dg.SkipReason("; ".join(marked) or "no run of a dead process")
 
 
-def monitor_tick(now: datetime, cursor: str | None) -> dg.SensorResult | dg.SkipReason:
+#: Run states in which a monitor run still holds (or waits for) the execution lane.
+UNFINISHED_RUN_STATUSES = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def monitor_tick(now: datetime, cursor: str | None, unfinished: int = 0) -> dg.SensorResult | dg.SkipReason:
     """A monitor run of the session partition at `now`'s minute (the new cursor), or why there is none:
-    the market is closed, or that minute (`cursor`, the last one requested) already has its run."""
+    the market is closed, that minute (`cursor`, the last one requested) already has its run, or an earlier
+    monitor run is still queued or running (`unfinished`): runs never pile up behind a slow one."""
     minute = now.astimezone(ET).replace(second=0, microsecond=0)
     closed = market_closed_reason(minute)
     if closed is not None:
@@ -43,6 +53,11 @@ def monitor_tick(now: datetime, cursor: str | None) -> dg.SensorResult | dg.Skip
     key = f"{minute:%Y-%m-%dT%H:%M}"
     if cursor is not None and key <= cursor:
         return dg.SkipReason(f"the monitor run of {key} ET was already requested (last: {cursor})")
+    if unfinished:
+        return dg.SkipReason(
+            f"{unfinished} monitor run(s) still queued or running: {key} ET is skipped,"
+            " the next free minute runs"
+        )
     request = dg.RunRequest(
         run_key=f"monitor-{key}",
         partition_key=minute.date().isoformat(),
@@ -61,5 +76,9 @@ def monitor_tick(now: datetime, cursor: str | None) -> dg.SensorResult | dg.Skip
 def position_monitor_sensor(
     context: dg.SensorEvaluationContext, clock: ClockResource
 ) -> dg.SensorResult | dg.SkipReason:
-    """Requests the minute's monitor run while the market is open; the cursor keeps one run a minute."""
-    return monitor_tick(clock.now(), context.cursor)
+    """Requests the minute's monitor run while the market is open and no earlier one is unfinished; the
+    cursor keeps one run a minute."""
+    unfinished = context.instance.get_runs_count(
+        dg.RunsFilter(job_name=position_monitor_job.name, statuses=UNFINISHED_RUN_STATUSES)
+    )
+    return monitor_tick(clock.now(), context.cursor, unfinished)

@@ -23,8 +23,14 @@ class StoppedClock(ClockResource):
         return datetime.fromisoformat(self.at)
 
 
-def _evaluate(at: datetime, cursor: str | None = None) -> dg.SensorResult | dg.SkipReason:
-    context = dg.build_sensor_context(cursor=cursor, resources={"clock": StoppedClock(at=at.isoformat())})
+def _evaluate(
+    at: datetime, cursor: str | None = None, instance: dg.DagsterInstance | None = None
+) -> dg.SensorResult | dg.SkipReason:
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        resources={"clock": StoppedClock(at=at.isoformat())},
+        instance=instance or dg.DagsterInstance.ephemeral(),
+    )
     return position_monitor_sensor(context)
 
 
@@ -130,3 +136,19 @@ def test_monitor_sensor_is_stopped_by_default_ticks_every_minute_and_targets_the
 def test_monitor_job_runs_in_the_execution_lane() -> None:
     assert position_monitor_job.tags[EXECUTION_LANE_TAG] == EXECUTION_LANE
     assert not set(ENTRY_ASSETS) & set(MONITOR_ASSETS)
+
+
+def test_monitor_skips_its_minute_while_an_earlier_monitor_run_is_still_running() -> None:
+    # Arrange: the 10:30 monitor run has not finished at 10:31
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_run(dg.DagsterRun(job_name="position_monitor_job", status=dg.DagsterRunStatus.STARTED))
+    at = datetime(2025, 12, 1, 10, 31, tzinfo=ET)
+
+    # Act
+    outcome = _evaluate(at, cursor="2025-12-01T10:30", instance=instance)
+
+    # Assert
+    assert _requests(outcome) == []
+    assert "1 monitor run(s) still queued or running: 2025-12-01T10:31 ET is skipped" in _skip_message(
+        outcome
+    )
