@@ -92,7 +92,12 @@ def work_ladders(
 ) -> list[LadderResult]:
     """Step or cancel every working order whose ladder calls for it at `now`; each step through the ledger.
 
-    `hold_reason` (a past tick's rerun against a real market) leaves every order as it is, saying why."""
+    `hold_reason` (a past tick's rerun against a real market) leaves every order as it is, saying why.
+    Steps a crashed run left unanswered are settled first, whatever their order's status: an order can
+    fill at the broker at a step's limit before the ledger heard of the step."""
+    if hold_reason is None:
+        for step in ledger.unanswered_steps():
+            settle_unanswered(ledger, broker, step, now)
     results = []
     for intent, status in ledger.intents(unfinished_only=True):
         if not status.is_working:

@@ -154,6 +154,10 @@ class Ledger(Protocol):
         """Record the broker's answer to a requested step once."""
         ...
 
+    def unanswered_steps(self) -> list[OrderStep]:
+        """Ladder steps claimed but never answered, oldest first."""
+        ...
+
     def order_steps(self, client_order_id: str | None = None) -> list[OrderStep]:
         """Recorded ladder steps (of one order, if given) in step order."""
         ...

@@ -561,6 +561,13 @@ class SqlLedger:
             )
             return done.rowcount == 1
 
+    def unanswered_steps(self) -> list[OrderStep]:
+        """Ladder steps claimed but never answered (a run died between asking the broker and recording)."""
+        table = schema.order_steps
+        query = select(table).where(table.c.status == StepStatus.REQUESTED.value).order_by(table.c.id)
+        with self._read() as conn:
+            return [rows.order_step_from_row(row) for row in conn.execute(query).mappings()]
+
     def order_steps(self, client_order_id: str | None = None) -> list[OrderStep]:
         """Recorded ladder steps (of one order, if given), in order and step order."""
         table = schema.order_steps

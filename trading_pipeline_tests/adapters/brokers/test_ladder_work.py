@@ -13,6 +13,7 @@ import pytest
 from trading_pipeline.adapters.brokers import ladder as ladder_module
 from trading_pipeline.adapters.brokers.ladder import work_ladders
 from trading_pipeline.adapters.brokers.paper import PaperBroker
+from trading_pipeline.adapters.brokers.reconciliation import reconcile
 from trading_pipeline.adapters.brokers.submission import submit_idempotently
 from trading_pipeline.adapters.ledger.repository import SqlLedger
 from trading_pipeline.core.fills import FillModel
@@ -184,3 +185,30 @@ def test_a_step_that_fills_the_order_records_the_fill_and_the_position(
     assert (fill.net_value, fill.quantity) == (Decimal("-2.20"), 2)
     assert ledger.intent(working.client_order_id) == (working, OrderStatus.FILLED)
     assert len(ledger.positions()) == 1
+
+
+def test_a_step_applied_before_the_run_died_is_confirmed_even_when_the_order_filled_at_its_limit_meanwhile(
+    ledger: SqlLedger, tmp_path: Path
+) -> None:
+    # Arrange: the order works at -2.40; step 1 (-2.25) is claimed and applied, then the run dies; the market
+    # then rises to pay 2.30, so the broker fills the order at -2.25 and the next sync records it FILLED
+    market = FixedChainMarket(strangle_chain())
+    broker = PaperBroker(f"sqlite:///{tmp_path / 'book.db'}", market, MODEL)
+    intent = opening_intent(limit_price="-2.40")
+    submit_idempotently(intent, ledger, broker, NOW, claimant="run-0")
+    step = OrderStep(intent.client_order_id, 1, StepKind.REPLACE, Decimal("-2.25"), STEP_TIME, "dead", "r")
+    assert ledger.request_step(step)
+    broker.replace(intent.client_order_id, Decimal("-2.25"), 1, STEP_TIME)
+    market.chain[["bid", "ask"]] = market.chain[["bid", "ask"]] + 0.10
+    later = STEP_TIME + timedelta(minutes=1)
+    reconcile(ledger, broker, later)
+    assert ledger.intent(intent.client_order_id) == (intent, OrderStatus.FILLED)
+
+    # Act
+    work_ladders(ledger, broker, strangle_chain(), later, PARAMS, "run-2")
+
+    # Assert: the ledger's ladder history says what the broker did
+    (settled,) = ledger.order_steps(intent.client_order_id)
+    assert (settled.status, settled.message) == (StepStatus.CONFIRMED, "found applied at the broker")
+    assert ledger.unanswered_steps() == []
+    broker.dispose()
